@@ -1,0 +1,136 @@
+import path from 'node:path';
+import { EtlError } from '../src/errors';
+import { preflightTinyDb, readTinyDbTable, type TinyDbIndex } from '../src/scan/tinydb-scan';
+import { openDocumentsDir } from './json-documents';
+import type { Entity, EntityKind, Extractor, ExtractorOptions, OpenedSources, SourceFile, SourceStream } from './types';
+
+/**
+ * ChatCore's TinyDB database (`backend/data/sessions.json`): tables `users`, `conversations`,
+ * `chat_history`, `sessions`, in all five real format versions (research/seed-formats.md §3).
+ * Field drift handled here: `conversation_id`/`message_id` absent in the oldest version, a
+ * plaintext `password` next to the hash in the newest.
+ */
+const DEFAULT_TABLES: Readonly<Record<string, EntityKind>> = {
+  users: 'user',
+  conversations: 'conversation',
+  chat_history: 'message',
+  messages: 'message',
+  sessions: 'session',
+};
+
+type Doc = Record<string, unknown>;
+
+function pick(doc: Doc, ...keys: string[]): unknown {
+  for (const k of keys) if (doc[k] !== undefined) return doc[k];
+  return undefined;
+}
+
+const SESSION_FIELDS = new Set(['user_id', 'username', 'token', 'created_at', 'last_activity', 'active_conversation_id']);
+
+/** A ChatCore document as a canonical entity (raw values; normalization validates them). */
+export function chatCoreEntity(kind: EntityKind, doc: Doc): Entity {
+  switch (kind) {
+    case 'user':
+      return {
+        kind,
+        username: pick(doc, 'username', 'user_id'),
+        email: doc.email,
+        passwordHash: doc.password_hash,
+        salt: doc.salt,
+        password: doc.password,
+        isActive: doc.is_active,
+        createdAt: doc.created_at,
+        updatedAt: doc.updated_at,
+      };
+    case 'conversation':
+      return {
+        kind,
+        conversationId: doc.conversation_id,
+        username: pick(doc, 'user_id', 'username'),
+        title: doc.title,
+        messageCount: doc.message_count,
+        createdAt: doc.created_at,
+        updatedAt: doc.updated_at,
+      };
+    case 'message':
+      return {
+        kind,
+        username: pick(doc, 'user_id', 'username'),
+        conversationId: doc.conversation_id,
+        messageId: doc.message_id,
+        role: doc.role,
+        content: doc.content,
+        timestamp: pick(doc, 'timestamp', 'created_at'),
+      };
+    case 'session':
+      return {
+        kind,
+        username: pick(doc, 'user_id', 'username'),
+        token: doc.token,
+        createdAt: doc.created_at,
+        lastActivity: doc.last_activity,
+        activeConversationId: doc.active_conversation_id,
+        metadata: Object.fromEntries(Object.entries(doc).filter(([k]) => !SESSION_FIELDS.has(k))),
+      };
+    case 'document':
+      return { kind, docType: 'document', body: doc };
+  }
+}
+
+function tableStream(index: TinyDbIndex, source: SourceFile, table: string, count: number, kind: EntityKind): SourceStream {
+  return {
+    name: table,
+    entity: kind,
+    source,
+    count,
+    async *read(fromOrdinal: number) {
+      for await (const docs of readTinyDbTable(index, table, fromOrdinal)) {
+        yield docs.map((d) => ({
+          locator: { file: source.path, table, id: d.id },
+          ordinal: d.ordinal,
+          entity: chatCoreEntity(kind, d.doc),
+          raw: d.doc,
+        }));
+      }
+    },
+  };
+}
+
+async function open(paths: string[], options: ExtractorOptions): Promise<OpenedSources> {
+  if (paths.length !== 1) throw new EtlError('USAGE', `etl run tinydb takes one TinyDB file, got ${paths.length}; run it once per file.`);
+  const index = await preflightTinyDb(path.resolve(paths[0]));
+  const source: SourceFile = { path: index.path, sha256: index.sha256, size: index.size };
+  const streams: SourceStream[] = [];
+  const notes: string[] = [];
+  for (const t of index.tables) {
+    const mapped = options.tableMap[t.name] ?? DEFAULT_TABLES[t.name];
+    if (mapped === 'ignore') {
+      notes.push(`table "${t.name}" (${t.count} records) ignored as asked by --map ${t.name}=ignore`);
+      continue;
+    }
+    if (mapped === undefined) {
+      if (t.count === 0) continue;
+      throw new EtlError(
+        'UNKNOWN_TABLE',
+        `${paths[0]} has a table "${t.name}" (${t.count} records) that etl does not know; map it with --map ${t.name}=user|conversation|message|session, or skip it with --map ${t.name}=ignore.`,
+      );
+    }
+    streams.push(tableStream(index, source, t.name, t.count, mapped));
+  }
+  if (index.nonFinite) notes.push(`${index.nonFinite} NaN/Infinity values were read as null`);
+  if (index.bigInts) notes.push(`${index.bigInts} integers beyond 2^53 were kept as exact decimal text`);
+  const sources = [source];
+  if (options.documentsDir) {
+    const docs = await openDocumentsDir(options.documentsDir);
+    sources.push(...docs.sources);
+    streams.push(...docs.streams);
+    notes.push(...docs.notes);
+  }
+  return { sources, streams, notes };
+}
+
+export const tinydbExtractor: Extractor = {
+  name: 'tinydb',
+  summary: 'a TinyDB JSON database of ChatCore (users, conversations, chat_history, sessions)',
+  open,
+};

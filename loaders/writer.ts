@@ -1,0 +1,142 @@
+import type { Knex } from 'knex';
+import type { PoolClient } from 'pg';
+import type { Locator } from '../extractors/types';
+import { copyRows } from './copy';
+import type { AnyRow } from './rows';
+import type { TableSpec } from './tables';
+import type { RejectEntry } from './rejects';
+
+export type OrphanPolicy = 'infer' | 'reject';
+
+export interface BatchContext {
+  runId: string;
+  fingerprint: string;
+  stream: string;
+  orphans: OrphanPolicy;
+}
+
+/** A normalized batch: rows[i] came from the record at locators[i] (raw record kept for reject reports). */
+export interface RowBatch {
+  rows: AnyRow[];
+  locators: Locator[];
+  records: unknown[];
+}
+
+export interface WriteResult {
+  loaded: number;
+  merged: number;
+  rejected: number;
+  inferredUsers: number;
+  inferredConversations: number;
+  importedHistory: number;
+  /** Merge/orphan/inferred outcomes found by the database, to be written with the batch. */
+  entries: RejectEntry[];
+}
+
+const STAGE = 'etl_stage';
+
+function q(name: string): string {
+  return `"${name}"`;
+}
+
+/**
+ * Writes one batch in the caller's transaction: stage the rows with COPY, settle parents
+ * (infer or reject orphans), count duplicates, upsert with the table's conflict policy.
+ * The caller adds the normalization rejects and the checkpoint to the same transaction.
+ */
+export async function writeRows(trx: Knex.Transaction, spec: TableSpec, batch: RowBatch, ctx: BatchContext): Promise<WriteResult> {
+  const result: WriteResult = { loaded: 0, merged: 0, rejected: 0, inferredUsers: 0, inferredConversations: 0, importedHistory: 0, entries: [] };
+  if (batch.rows.length === 0) return result;
+  const entry = (i: number, outcome: RejectEntry['outcome'], reasonCode: string, message: string, mergedInto?: string): RejectEntry => ({
+    stream: ctx.stream,
+    outcome,
+    locator: batch.locators[i],
+    reasonCode,
+    message,
+    mergedInto,
+    record: batch.records[i],
+  });
+  const firstIndexOf = (column: string, id: string): number => batch.rows.findIndex((r) => (r as unknown as Record<string, unknown>)[column] === id);
+
+  await trx.raw(`create temp table ${STAGE} (like ${q(spec.table)} including defaults) on commit drop`);
+  const extra = ['add column _ord integer', ...spec.refs.map((r) => `add column ${q(r.name)} ${r.type}`)].join(', ');
+  await trx.raw(`alter table ${STAGE} ${extra}`);
+  const conn = (await trx.client.acquireConnection()) as PoolClient;
+  await copyRows(conn, STAGE, [...spec.columns, ...spec.refs.map((r) => r.name)], batch.rows, (i) => i);
+
+  const rejectOrphans = async (where: string, code: string, what: string): Promise<void> => {
+    const gone = await trx.raw(`delete from ${STAGE} s where ${where} returning s._ord`);
+    for (const { _ord } of gone.rows as { _ord: number }[]) {
+      result.rejected++;
+      result.entries.push(entry(_ord, 'rejected', code, `${what} (use --orphans infer to create it from the reference)`));
+    }
+  };
+
+  if (spec.parents.includes('user')) {
+    const missing = 'not exists (select 1 from users u where u.id = s.user_id)';
+    if (ctx.orphans === 'reject') {
+      await rejectOrphans(missing, 'orphan_user', 'references a user that the source has no record of');
+    } else {
+      const inferred = await trx.raw(
+        `insert into users (id, tenant_id, username, username_original, password_hash, password_reset_required, is_active, inferred, etl_run_id, etl_source, etl_locator)
+         select distinct on (s.user_id) s.user_id, s.tenant_id, s._user_name, s._user_name, null, true, true, true, ?, s.etl_source, s.etl_locator
+         from ${STAGE} s where ${missing} order by s.user_id, s._ord
+         on conflict (id) do nothing returning id, username`,
+        [ctx.runId],
+      );
+      for (const { id, username } of inferred.rows as { id: string; username: string }[]) {
+        result.inferredUsers++;
+        result.entries.push(entry(firstIndexOf('user_id', id), 'inferred', 'inferred_user', `user "${username}" is referenced but not in the source's users; created without a password (reset required)`, id));
+      }
+    }
+  }
+
+  if (spec.parents.includes('conversation')) {
+    const missing = 'not exists (select 1 from conversations c where c.id = s.conversation_id)';
+    const insertConversations = async (kindFilter: string, inferred: boolean, title: string): Promise<{ id: string; legacy_id: string }[]> => {
+      const res = await trx.raw(
+        `insert into conversations (id, tenant_id, kind, legacy_id, user_id, title, legacy_message_count, inferred, created_at, updated_at, etl_run_id, etl_source, etl_locator)
+         select distinct on (s.conversation_id) s.conversation_id, s.tenant_id, s._conv_kind, s._conv_legacy_id, s.user_id, ${title}, null, ?, null, null, ?, s.etl_source, s.etl_locator
+         from ${STAGE} s where ${missing} and s._conv_kind = '${kindFilter}' order by s.conversation_id, s._ord
+         on conflict (id) do nothing returning id, legacy_id`,
+        [inferred, ctx.runId],
+      );
+      return res.rows;
+    };
+    result.importedHistory += (await insertConversations('imported_history', false, "'Imported history'")).length;
+    if (ctx.orphans === 'reject') {
+      await rejectOrphans(missing, 'orphan_conversation', 'references a conversation that the source has no record of');
+    } else {
+      for (const { id, legacy_id } of await insertConversations('legacy', true, 'null')) {
+        result.inferredConversations++;
+        result.entries.push(entry(firstIndexOf('conversation_id', id), 'inferred', 'inferred_conversation', `conversation "${legacy_id}" is referenced but not in the source's conversations; created from its messages`, id));
+      }
+    }
+  }
+
+  // A duplicate is a record whose row another record of the same source (another locator) produced:
+  // earlier in this batch, or in an earlier batch of this or an interrupted run.
+  const dups = await trx.raw(
+    `with r as (select s._ord, s.id, s.etl_source, s.etl_locator, row_number() over (partition by s.id order by ${spec.pick}) as rn from ${STAGE} s)
+     select r._ord, r.id, r.rn from r left join ${q(spec.table)} t on t.id = r.id
+     where r.rn > 1 or (t.etl_source = r.etl_source and t.etl_locator <> r.etl_locator)`,
+  );
+  for (const { _ord, id } of dups.rows as { _ord: number; id: string }[]) {
+    result.merged++;
+    result.entries.push(entry(_ord, 'merged', `duplicate_${spec.table}`, `same ${spec.table} key as another record of this source; merged into it`, id));
+  }
+
+  const cols = spec.columns.map(q).join(', ');
+  const updated = [...spec.update, ...Object.keys(spec.updateExpr ?? {})];
+  const set = updated.map((c) => `${q(c)} = ${spec.updateExpr?.[c] ?? `excluded.${q(c)}`}`).join(', ');
+  const distinct = `(${updated.map((c) => `t.${q(c)}`).join(', ')}) is distinct from (${updated.map((c) => spec.updateExpr?.[c] ?? `excluded.${q(c)}`).join(', ')})`;
+  const sameSourceDuplicate = 't.etl_source = excluded.etl_source and t.etl_locator <> excluded.etl_locator';
+  const allowed = spec.duplicateWins ? `(not (${sameSourceDuplicate}) or ${spec.duplicateWins})` : `not (${sameSourceDuplicate})`;
+  await trx.raw(
+    `insert into ${q(spec.table)} as t (${cols})
+     select distinct on (s.id) ${spec.columns.map((c) => `s.${q(c)}`).join(', ')} from ${STAGE} s order by s.id, ${spec.pick}
+     on conflict (id) do update set ${set} where ${distinct} and ${allowed}`,
+  );
+  result.loaded = batch.rows.length - result.merged - result.rejected;
+  return result;
+}

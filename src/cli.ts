@@ -1,0 +1,76 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { EXTRACTORS } from '../extractors/registry';
+import { migrateCommand } from './commands/migrate';
+import { runCommand, type RunCommandOptions } from './commands/run';
+import { isEtlError } from './errors';
+import { createLogger, type Logger } from './log';
+import { redactUrlCredentials } from './secrets/redact';
+
+function int(min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}.`);
+    return n;
+  };
+}
+
+const database = () => new Option('--database <url>', 'PostgreSQL URL of the target (default: an embedded server with data in .etl/)').env('DATABASE_URL');
+
+function program(log: Logger, setCode: (c: number) => void): Command {
+  const p = new Command('etl')
+    .description("Move a chat platform's legacy data (TinyDB, persona YAML, JSON seeds) into PostgreSQL.\nEvery command can be run again after any failure: reruns resume and never duplicate.")
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ outputError: (s, write) => write(s) });
+  p.addHelpText(
+    'after',
+    '\nExit codes: 0 success, 1 a run failed, 2 bad usage or bad input (nothing written).\nWith no --database and no DATABASE_URL, etl starts an embedded PostgreSQL with its data in .etl/.',
+  );
+
+  p.command('run')
+    .description('load legacy sources into the target database')
+    .argument('<pipeline>', `what the sources are: ${EXTRACTORS.map((e) => `${e.name} (${e.summary})`).join('; ')}`)
+    .argument('<sources...>', 'source file(s)')
+    .addOption(database())
+    .option('--tenant <slug>', 'tenant the records belong to', 'default')
+    .option('--documents <dir>', 'a folder of company JSON arrays (employees.json, …) to load as documents')
+    .option('--map <table=entity>', 'map a source table (user, conversation, message, session, document, or ignore); repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--source-timezone <tz>', 'IANA zone that naive source timestamps are in', 'UTC')
+    .addOption(new Option('--orphans <policy>', 'records referring to a user or conversation the source lacks').choices(['infer', 'reject']).default('infer'))
+    .option('--batch-size <n>', 'records per transaction', int(1, 1_000_000), 5000)
+    .option('--concurrency <n>', 'independent streams loaded at once', int(1, 32), 2)
+    .option('--bcrypt-cost <n>', 'bcrypt cost for plaintext-only legacy passwords', int(4, 31), 12)
+    .option('--restart', 'forget checkpoints of this source and do a full pass', false)
+    .option('--json', 'print the run report as one JSON document on stdout', false)
+    .action(async (pipeline: string, sources: string[], o: RunCommandOptions) => setCode(await runCommand(pipeline, sources, o, log)));
+
+  p.command('migrate')
+    .description('apply the target schema (etl run does this itself)')
+    .addOption(database())
+    .option('--rollback', 'undo the last batch of migrations', false)
+    .option('--json', 'print the result as JSON', false)
+    .action(async (o: { database?: string; rollback: boolean; json: boolean }) => setCode(await migrateCommand(o, log)));
+  return p;
+}
+
+/** Parses argv, runs the command, and returns the process exit code (never throws). */
+export async function main(argv: string[]): Promise<number> {
+  const log = createLogger();
+  let code = 0;
+  try {
+    await program(log, (c) => (code = c)).parseAsync(argv);
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
+      return 2;
+    }
+    if (isEtlError(e)) {
+      process.stderr.write(`etl: ${redactUrlCredentials(e.message)}\n`);
+      return e.exitCode;
+    }
+    log.error({ err: e }, 'the run failed unexpectedly');
+    process.stderr.write(`etl: ${redactUrlCredentials((e as Error)?.stack ?? String(e))}\n`);
+    return 1;
+  }
+}

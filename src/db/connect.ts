@@ -1,0 +1,207 @@
+/**
+ * The target database: `--database` / `DATABASE_URL`, or an embedded PostgreSQL under `.etl/pg`.
+ */
+import path from 'node:path';
+import { inspect } from 'node:util';
+import { knex as createKnex, type Knex } from 'knex';
+import pg from 'pg';
+import { EtlError } from '../errors';
+import type { Logger } from '../log';
+import { redactUrlCredentials } from '../secrets/redact';
+import { startEmbedded } from './embedded';
+
+export interface Target {
+  knex: Knex;
+  /** The connection URL with its password redacted, for messages. */
+  url: string;
+  embedded: boolean;
+  /** Destroys the pool and stops the embedded server if this process owns it. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface OpenTargetOptions {
+  /** `--database` or `DATABASE_URL`; without it an embedded PostgreSQL is used. */
+  databaseUrl?: string;
+  cwd: string;
+  log: Logger;
+  poolMax?: number;
+}
+
+const CONNECT_TIMEOUT_MS = 10_000;
+
+export async function openTarget(opts: OpenTargetOptions): Promise<Target> {
+  if (opts.databaseUrl !== undefined) {
+    const parsed = parseDatabaseUrl(opts.databaseUrl);
+    const knex = createPool(opts.databaseUrl, opts.log, opts.poolMax);
+    try {
+      await knex.raw('select 1');
+    } catch (e) {
+      await knex.destroy().catch(() => undefined);
+      throw new EtlError(
+        'DATABASE_UNREACHABLE',
+        `Could not connect to PostgreSQL at ${describe(parsed)} (${reasonOf(e, parsed)}); check --database / DATABASE_URL and that the server is running.`,
+      );
+    }
+    return makeTarget(knex, redactedUrl(parsed), false, async () => undefined);
+  }
+
+  const dataDir = path.join(opts.cwd, '.etl', 'pg');
+  opts.log.info(
+    `No --database or DATABASE_URL given: using an embedded PostgreSQL with its data in ${path.relative(opts.cwd, dataDir) || dataDir}.`,
+  );
+  const server = await startEmbedded({ dataDir, log: opts.log });
+  const knex = createPool(server.url, opts.log, opts.poolMax);
+  try {
+    await knex.raw('select 1');
+  } catch (e) {
+    await knex.destroy().catch(() => undefined);
+    await server.stop().catch(() => undefined);
+    throw new EtlError(
+      'EMBEDDED_START_FAILED',
+      `The embedded PostgreSQL started but etl could not connect to it (${redactUrlCredentials(messageOf(e))}); set DATABASE_URL to use an existing PostgreSQL server.`,
+    );
+  }
+  return makeTarget(knex, redactUrlCredentials(server.url), true, () => server.stop());
+}
+
+function makeTarget(knex: Knex, url: string, embedded: boolean, stopServer: () => Promise<void>): Target {
+  let closing: Promise<void> | undefined;
+  return {
+    knex,
+    url,
+    embedded,
+    close() {
+      closing ??= (async () => {
+        try {
+          await knex.destroy();
+        } finally {
+          await stopServer();
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * Type parsing for this pool only (pg's global parsers are left alone): timestamps and dates as
+ * the server's text (no JS Date, no local-timezone shifts), int8 as a number (a string beyond
+ * 2^53, never a rounded number), numeric as a string; everything else as pg does (json parsed).
+ */
+const TEXT = 'text';
+const defaultParser = (oid: number, format?: string) => pg.types.getTypeParser(oid, (format ?? TEXT) as 'text');
+const asText = (v: string) => v;
+const textArray = (v: string) => (defaultParser(1009) as (s: string) => (string | null)[])(v);
+const int8 = (v: string): number | string => {
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : v;
+};
+const TEXT_PARSERS: Record<number, (v: string) => unknown> = {
+  20: int8,
+  1016: (v) => textArray(v).map((x) => (x === null ? null : int8(x))), // int8[]
+  1700: asText, // numeric
+  1231: textArray, // numeric[]
+  1082: asText, // date
+  1182: textArray, // date[]
+  1114: asText, // timestamp
+  1115: textArray, // timestamp[]
+  1184: asText, // timestamptz
+  1185: textArray, // timestamptz[]
+};
+
+export const pgTypes: Knex.PgCustomTypesConfig = {
+  getTypeParser(oid: number, format?: string): (value: string) => unknown {
+    if ((format ?? TEXT) === TEXT && TEXT_PARSERS[oid]) return TEXT_PARSERS[oid];
+    return defaultParser(oid, format) as (value: string) => unknown;
+  },
+};
+
+function createPool(url: string, log: Logger, poolMax = 6): Knex {
+  return createKnex({
+    client: 'pg',
+    connection: {
+      connectionString: url,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      types: pgTypes,
+      // Timestamps come back as text: render them in UTC whatever the server's default zone
+      // (an `options` parameter in the URL takes precedence).
+      options: '-c TimeZone=UTC',
+    },
+    pool: { min: 0, max: poolMax },
+    log: knexLog(log),
+  });
+}
+
+/** knex logs with console.log (stdout is for --json documents): route it to the logger, on stderr. */
+function knexLog(log: Logger): Knex.Config['log'] {
+  const text = (m: unknown) => redactUrlCredentials(typeof m === 'string' ? m : inspect(m, { depth: 5 })).split('\n')[0]!;
+  return {
+    // Connection failures surface as errors of the failing query (and DATABASE_UNREACHABLE here).
+    warn: (m: unknown) => (String(m).startsWith('Acquire connection error') ? log.debug(text(m)) : log.warn(text(m))),
+    error: (m: unknown) => log.error(text(m)),
+    deprecate: (m: unknown) => log.debug(text(m)),
+    debug: (m: unknown) => log.debug(text(m)),
+  };
+}
+
+interface ParsedUrl {
+  url: URL;
+  /** Passwords in the URL (user info, or a `password` query parameter), to keep out of messages. */
+  secrets: string[];
+}
+
+function parseDatabaseUrl(raw: string): ParsedUrl {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') || !url.hostname) {
+    throw new EtlError(
+      'BAD_DATABASE_URL',
+      `DATABASE_URL is not a PostgreSQL URL ("${redactGarbage(raw)}"); expected postgres://user:password@host:5432/dbname.`,
+    );
+  }
+  const secrets = [safeDecode(url.password), ...[...url.searchParams].filter(([k]) => /pass/i.test(k)).map(([, v]) => v)];
+  return { url, secrets: secrets.filter((s) => s.length > 0) };
+}
+
+/** Best effort for strings that are not URLs: mask anything that looks like `user:secret@`. */
+function redactGarbage(raw: string): string {
+  const s = redactUrlCredentials(raw).replace(/(:)(?!\[REDACTED\]@)[^:@\s/]*@/g, '$1[REDACTED]@');
+  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+}
+
+function redactedUrl({ url }: ParsedUrl): string {
+  const copy = new URL(url.href);
+  if (copy.password) copy.password = 'REDACTED';
+  for (const key of [...copy.searchParams.keys()]) if (/pass/i.test(key)) copy.searchParams.set(key, 'REDACTED');
+  return copy.href.replace(/REDACTED/g, '[REDACTED]');
+}
+
+/** `host:port/db` as pg will use it. */
+function describe({ url }: ParsedUrl): string {
+  const db = safeDecode(url.pathname.replace(/^\//, '')) || safeDecode(url.username) || 'postgres';
+  return `${safeDecode(url.hostname)}:${url.port || '5432'}/${db}`;
+}
+
+function reasonOf(e: unknown, { secrets }: ParsedUrl): string {
+  let text = redactUrlCredentials(messageOf(e));
+  for (const secret of secrets) text = text.split(secret).join('[REDACTED]');
+  return text;
+}
+
+function messageOf(e: unknown): string {
+  if (e instanceof AggregateError && !e.message) return e.errors.map(messageOf).join('; ');
+  if (e instanceof Error) return (e.message || (e as { code?: string }).code || e.name).split('\n')[0]!.trim();
+  return String(e);
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}

@@ -1,0 +1,18 @@
+import type { Knex } from 'knex';
+import * as chatSchema from './20261123_001_chat_schema';
+
+/**
+ * Migrations are imported statically (not discovered on disk) so the same list works from the
+ * compiled CLI, from jest running the TypeScript sources, and from the knex CLI via knexfile.ts.
+ */
+const MIGRATIONS: ReadonlyArray<[string, Knex.Migration]> = [['20261123_001_chat_schema', chatSchema]];
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => MIGRATIONS.map(([name]) => name),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => {
+    const found = MIGRATIONS.find(([n]) => n === name);
+    if (!found) throw new Error(`unknown migration ${name}`);
+    return found[1];
+  },
+};

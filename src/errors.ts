@@ -1,0 +1,48 @@
+/**
+ * Expected failures carry a stable code and a message written for the user; the CLI prints the
+ * message (no stack) and maps the code's class to an exit code.
+ */
+export type ErrorCode =
+  | 'USAGE'
+  | 'SOURCE_NOT_FOUND'
+  | 'SOURCE_UNREADABLE'
+  | 'SOURCE_CORRUPT'
+  | 'SOURCE_NOT_TINYDB'
+  | 'UNKNOWN_TABLE'
+  | 'BAD_DATABASE_URL'
+  | 'DATABASE_UNREACHABLE'
+  | 'EMBEDDED_START_FAILED'
+  | 'RUN_LOCKED'
+  | 'RUN_FAILED';
+
+/** Exit code 2: bad usage or bad input, nothing written. Exit code 1: a run failed. */
+const BAD_INPUT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'USAGE',
+  'SOURCE_NOT_FOUND',
+  'SOURCE_UNREADABLE',
+  'SOURCE_CORRUPT',
+  'SOURCE_NOT_TINYDB',
+  'UNKNOWN_TABLE',
+  'BAD_DATABASE_URL',
+  'DATABASE_UNREACHABLE',
+  'EMBEDDED_START_FAILED',
+  'RUN_LOCKED',
+]);
+
+export class EtlError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EtlError';
+  }
+
+  get exitCode(): 1 | 2 {
+    return BAD_INPUT.has(this.code) ? 2 : 1;
+  }
+}
+
+export function isEtlError(e: unknown): e is EtlError {
+  return e instanceof EtlError;
+}

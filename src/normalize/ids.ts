@@ -1,0 +1,29 @@
+import { createHash } from 'node:crypto';
+
+/** Namespace of every id this tool derives. Never change it: every primary key would change. */
+export const ETL_NAMESPACE = '1d796a3f-1a5a-4cc8-8038-4c7e35e0e3f5';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Name-based UUID, version 5 (RFC 9562 §5.5): SHA-1 of namespace bytes + UTF-8 name, as Python's uuid.uuid5. */
+export function uuidv5(name: string, namespace: string = ETL_NAMESPACE): string {
+  if (!UUID.test(namespace)) throw new TypeError(`Namespace ${JSON.stringify(namespace)} is not a UUID`);
+  const bytes = createHash('sha1')
+    .update(Buffer.from(namespace.replace(/-/g, ''), 'hex'))
+    .update(name, 'utf8')
+    .digest()
+    .subarray(0, 16);
+  bytes[6] = (bytes[6] & 0x0f) | 0x50; // version 5
+  bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC variant
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+export function tenantId(tenantSlug: string): string {
+  return uuidv5(`tenant:${tenantSlug}`);
+}
+
+/** Primary key of a tenant-owned row from its natural key, e.g. rowId('default', 'user', foldedName). */
+export function rowId(tenantSlug: string, entity: string, naturalKey: string): string {
+  return uuidv5(`${tenantSlug}/${entity}:${naturalKey}`);
+}

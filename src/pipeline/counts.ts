@@ -1,0 +1,38 @@
+/** Per-stream figures, persisted with each batch's checkpoint so a resumed run reports like a clean one. */
+export interface StreamCounts {
+  read: number;
+  loaded: number;
+  merged: number;
+  rejected: number;
+  inferredUsers: number;
+  inferredConversations: number;
+  importedHistory: number;
+  repaired: number;
+  droppedPlaintextPasswords: number;
+  unrecognizedPasswordHashes: number;
+  invalidOptionalTimestamps: number;
+  seconds: number;
+}
+
+export function emptyCounts(): StreamCounts {
+  return {
+    read: 0,
+    loaded: 0,
+    merged: 0,
+    rejected: 0,
+    inferredUsers: 0,
+    inferredConversations: 0,
+    importedHistory: 0,
+    repaired: 0,
+    droppedPlaintextPasswords: 0,
+    unrecognizedPasswordHashes: 0,
+    invalidOptionalTimestamps: 0,
+    seconds: 0,
+  };
+}
+
+export function addCounts(a: StreamCounts, b: Partial<StreamCounts>): StreamCounts {
+  const out = { ...a };
+  for (const k of Object.keys(out) as (keyof StreamCounts)[]) out[k] += b[k] ?? 0;
+  return out;
+}

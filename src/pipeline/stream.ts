@@ -1,0 +1,131 @@
+import type { Knex } from 'knex';
+import pLimit from 'p-limit';
+import os from 'node:os';
+import type { SourceRecord, SourceStream } from '../../extractors/types';
+import type { AnyRow, UserRow } from '../../loaders/rows';
+import { type RejectEntry, writeRejects } from '../../loaders/rejects';
+import { TABLES } from '../../loaders/tables';
+import { type OrphanPolicy, type RowBatch, writeRows } from '../../loaders/writer';
+import { hashPlaintext } from '../normalize/password';
+import { type NormalizeContext, normalizeEntity, type Notes } from '../normalize/records';
+import { type CheckpointKey, loadCheckpoint, saveCheckpoint } from './checkpoints';
+import { addCounts, type StreamCounts } from './counts';
+
+export interface StreamOptions {
+  knex: Knex;
+  runId: string;
+  pipeline: string;
+  tenant: string;
+  tenantId: string;
+  fingerprint: string;
+  sourceTimeZone: string;
+  batchSize: number;
+  bcryptCost: number;
+  orphans: OrphanPolicy;
+  onProgress(stream: string, done: number, total: number, first: boolean): void;
+}
+
+interface Prepared {
+  rows: RowBatch;
+  rejects: RejectEntry[];
+  notes: Partial<StreamCounts>;
+  read: number;
+  position: number;
+}
+
+/** bcrypt runs in libuv's pool; more parallel hashes than cores gain nothing (research §7). */
+const hashLimit = pLimit(Math.max(1, os.availableParallelism()));
+
+function addNotes(into: Partial<StreamCounts>, notes: Notes): void {
+  for (const [k, v] of Object.entries(notes) as [keyof Notes, number][]) into[k] = (into[k] ?? 0) + v;
+}
+
+async function prepare(records: SourceRecord[], stream: SourceStream, ctx: NormalizeContext, bcryptCost: number): Promise<Prepared> {
+  const rows: RowBatch = { rows: [], locators: [], records: [] };
+  const rejects: RejectEntry[] = [];
+  const notes: Partial<StreamCounts> = {};
+  const hashes: Promise<void>[] = [];
+  for (const rec of records) {
+    const n = normalizeEntity(rec.entity, ctx, `${rec.locator.table}/${rec.locator.id}`);
+    if (!n.ok) {
+      rejects.push({ stream: stream.name, outcome: 'rejected', locator: rec.locator, reasonCode: n.code, message: n.message, record: rec.raw });
+      continue;
+    }
+    addNotes(notes, n.notes);
+    if (n.plaintext !== undefined) {
+      const row = n.row as UserRow;
+      const plaintext = n.plaintext;
+      hashes.push(hashLimit(async () => void (row.password_hash = await hashPlaintext(plaintext, bcryptCost))));
+    }
+    rows.rows.push(n.row as AnyRow);
+    rows.locators.push(rec.locator);
+    rows.records.push(rec.raw);
+  }
+  await Promise.all(hashes);
+  const last = records[records.length - 1];
+  return { rows, rejects, notes, read: records.length, position: last.ordinal + 1 };
+}
+
+/**
+ * Loads one stream from its checkpoint on: batches of `batchSize` records, each written in one
+ * transaction (rows, rejects, checkpoint). The next batch is read and normalized while the
+ * previous one is being written.
+ */
+export async function runStream(stream: SourceStream, opts: StreamOptions): Promise<StreamCounts> {
+  const spec = TABLES[stream.entity];
+  const key: CheckpointKey = { pipeline: opts.pipeline, tenant: opts.tenant, fingerprint: opts.fingerprint, stream: stream.name };
+  const cp = await loadCheckpoint(opts.knex, key);
+  if (cp.done) return cp.counts;
+  const ctx: NormalizeContext = { tenant: opts.tenant, tenantId: opts.tenantId, runId: opts.runId, source: stream.source.sha256, sourceTimeZone: opts.sourceTimeZone };
+  let counts = cp.counts;
+  let position = cp.position;
+  let t0 = Date.now();
+  opts.onProgress(stream.name, position, stream.count, true);
+
+  const write = async (p: Prepared): Promise<void> => {
+    const done = p.position >= stream.count;
+    await opts.knex.transaction(async (trx) => {
+      const res = await writeRows(trx, spec, p.rows, { runId: opts.runId, fingerprint: opts.fingerprint, stream: stream.name, orphans: opts.orphans });
+      await writeRejects(trx, opts.runId, opts.fingerprint, [...p.rejects, ...res.entries]);
+      const now = Date.now();
+      const next = addCounts(counts, {
+        ...p.notes,
+        read: p.read,
+        loaded: res.loaded,
+        merged: res.merged,
+        rejected: res.rejected + p.rejects.length,
+        inferredUsers: res.inferredUsers,
+        inferredConversations: res.inferredConversations,
+        importedHistory: res.importedHistory,
+        seconds: (now - t0) / 1000,
+      });
+      await saveCheckpoint(trx, key, opts.runId, { position: p.position, done, counts: next });
+      t0 = now;
+      counts = next;
+    });
+    position = p.position;
+    opts.onProgress(stream.name, position, stream.count, false);
+  };
+
+  let pending: Promise<void> = Promise.resolve();
+  let buffer: SourceRecord[] = [];
+  const flush = async (): Promise<void> => {
+    const prepared = await prepare(buffer, stream, ctx, opts.bcryptCost);
+    buffer = [];
+    await pending;
+    pending = write(prepared);
+    // Keep the rejection observed now; it is rethrown at the next await of `pending`.
+    pending.catch(() => undefined);
+  };
+  for await (const records of stream.read(position)) {
+    for (const r of records) {
+      buffer.push(r);
+      if (buffer.length >= opts.batchSize) await flush();
+    }
+  }
+  if (buffer.length) await flush();
+  await pending;
+  if (position !== stream.count) throw new Error(`stream ${stream.name} yielded ${position} of its ${stream.count} records`);
+  if (stream.count === 0) await opts.knex.transaction((trx) => saveCheckpoint(trx, key, opts.runId, { position, done: true, counts }));
+  return counts;
+}

@@ -1,0 +1,106 @@
+import type { Knex } from 'knex';
+import { freshDatabase } from '../support/db';
+import { checksums, rowCounts, runIn, table } from '../support/pipeline';
+import { sample, samplesPresent } from '../support/samples';
+
+/**
+ * The five real versions of ChatCore's TinyDB database. Expected figures were derived by hand from
+ * each file (research/seed-formats.md §3 and legacy-samples/chatcore/README.md):
+ * - 3494e5d: no users table, 6 messages without conversation ids, 1 session → user "admin" inferred,
+ *   one imported-history conversation.
+ * - 1b0c3ee: 22 messages, 20 without a conversation id and 2 in "d95a1156", whose conversation table is
+ *   empty → admin inferred, d95a1156 inferred, one imported-history conversation.
+ * - cc03434 / ef5f664: 3 users, 4 conversations, 34 messages (20 without id, 2 more in d95a1156, which the
+ *   conversations table lacks → inferred).
+ * - f26001e: as ef5f664, plus a plaintext `password` next to every hash (3 dropped, none stored).
+ */
+const VERSIONS = [
+  { file: 'sessions.3494e5d.json', users: null, conversations: null, messages: 6, rows: { users: 1, conversations: 1, messages: 6, auth_sessions: 1 }, inferredUsers: 1, inferredConversations: 0, dropped: 0 },
+  { file: 'sessions.1b0c3ee.json', users: null, conversations: 0, messages: 22, rows: { users: 1, conversations: 2, messages: 22, auth_sessions: 1 }, inferredUsers: 1, inferredConversations: 1, dropped: 0 },
+  { file: 'sessions.cc03434.json', users: 3, conversations: 4, messages: 34, rows: { users: 3, conversations: 6, messages: 34, auth_sessions: 1 }, inferredUsers: 0, inferredConversations: 1, dropped: 0 },
+  { file: 'sessions.ef5f664.json', users: 3, conversations: 4, messages: 34, rows: { users: 3, conversations: 6, messages: 34, auth_sessions: 1 }, inferredUsers: 0, inferredConversations: 1, dropped: 0 },
+  { file: 'sessions.f26001e.json', users: 3, conversations: 4, messages: 34, rows: { users: 3, conversations: 6, messages: 34, auth_sessions: 1 }, inferredUsers: 0, inferredConversations: 1, dropped: 3 },
+] as const;
+
+describe('real ChatCore TinyDB versions', () => {
+  let db: { knex: Knex; drop(): Promise<void> };
+  beforeEach(async () => {
+    if (!samplesPresent) throw new Error('../shared/legacy-samples is absent: these tests read the real ChatCore files from there');
+    db = await freshDatabase();
+  });
+  afterEach(async () => db?.drop());
+
+  test.each(VERSIONS)('$file loads with the hand-derived counts, and a rerun changes nothing', async (v) => {
+    const report = await runIn(db.knex, 'tinydb', [sample('chatcore', v.file)]);
+    expect(report.mode).toBe('fresh');
+    expect(await rowCounts(db.knex)).toEqual({ tenants: 1, documents: 0, ...v.rows });
+
+    const msgs = table(report, 'messages');
+    expect(msgs).toMatchObject({ read: v.messages, loaded: v.messages, merged: 0, rejected: 0, importedHistory: 1, inferredConversations: v.inferredConversations });
+    const inferredUsers = report.tables.reduce((n, t) => n + t.inferredUsers, 0);
+    expect(inferredUsers).toBe(v.inferredUsers);
+    if (v.users !== null) expect(table(report, 'users')).toMatchObject({ read: v.users, loaded: v.users, merged: 0, rejected: 0, droppedPlaintextPasswords: v.dropped });
+    else expect(report.tables.find((t) => t.table === 'users')).toBeUndefined();
+    expect(table(report, 'auth_sessions')).toMatchObject({ read: 1, loaded: 1 });
+    // source records = loaded + merged + rejected, per table
+    for (const t of report.tables) expect(t.loaded + t.merged + t.rejected).toBe(t.read);
+
+    // every conversation's message_count is its real number of messages
+    const wrong = await db.knex.raw(`select c.legacy_id from conversations c where c.message_count <> (select count(*) from messages m where m.conversation_id = c.id)`);
+    expect(wrong.rows).toEqual([]);
+
+    // no secret in any row: passwords, tokens
+    const everything = (await db.knex.raw(`select string_agg(x::text, ' ') as s from (select u::text as x from users u union all select s::text from auth_sessions s union all select r::text from etl_rejects r) q`)).rows[0].s ?? '';
+    expect(everything).not.toContain('eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9');
+    expect(everything).not.toMatch(/"password"\s*:\s*"123/);
+
+    const before = await checksums(db.knex);
+    const again = await runIn(db.knex, 'tinydb', [sample('chatcore', v.file)]);
+    expect(again.mode).toBe('already-done');
+    expect(again.tables).toEqual(report.tables.map((t) => ({ ...t })));
+    expect(await checksums(db.knex)).toEqual(before);
+
+    const restarted = await runIn(db.knex, 'tinydb', [sample('chatcore', v.file)], { restart: true });
+    expect(restarted.mode).toBe('restarted');
+    expect(table(restarted, 'messages')).toMatchObject({ read: v.messages, loaded: v.messages, merged: 0 });
+    expect(await checksums(db.knex)).toEqual(before);
+  });
+
+  test('users: hashes kept in a self-describing form that verifies the legacy password; sessions keep only a token hash', async () => {
+    await runIn(db.knex, 'tinydb', [sample('chatcore', 'sessions.f26001e.json')]);
+    const users = await db.knex('users').orderBy('username').select('username', 'password_hash', 'password_reset_required', 'inferred');
+    expect(users).toEqual([
+      { username: 'admin', password_hash: 'pbkdf2_sha256$100000$771c0f81fac5c0828fbd816c020080cb$1f37ff5245260586192af0984b77fdef61e73695bd448eb63933a4093b445c67', password_reset_required: false, inferred: false },
+      { username: 'user2', password_hash: 'pbkdf2_sha256$100000$771c0f81fac5c0828fbd816c020080cb$1f37ff5245260586192af0984b77fdef61e73695bd448eb63933a4093b445c67', password_reset_required: false, inferred: false },
+      { username: 'user3', password_hash: 'pbkdf2_sha256$100000$bc0c51aba76b5f0350605283fc9ade92$aa73eaa9cef923e23f4f39e0994233e1a8389316ce94d58faac9b85846f1effc', password_reset_required: false, inferred: false },
+    ]);
+    const [s] = await db.knex('auth_sessions').select('access_jti', 'created_at', 'metadata');
+    expect(s.access_jti).toMatch(/^[0-9a-f]{64}$/);
+    expect(s.created_at).toMatch(/^2025-11-04 15:43:06\.089726\+00/);
+    expect(s.metadata).toEqual({ context: {}, viewed_procedures: [] });
+  });
+
+  test('loading every version in order into one database ends with the union, each version a run of its own', async () => {
+    for (const v of VERSIONS) await runIn(db.knex, 'tinydb', [sample('chatcore', v.file)]);
+    const counts = await rowCounts(db.knex);
+    // The 34 messages of the newest version include all earlier ones; the 5 versions' session tokens all differ.
+    expect(counts.messages).toBe(34);
+    expect(counts.users).toBe(3);
+    expect(counts.auth_sessions).toBe(5);
+    const inferred = await db.knex('users').where({ inferred: true }).count<{ count: string }[]>('* as count');
+    expect(Number(inferred[0].count)).toBe(0);
+    expect(Number((await db.knex('etl_runs').count<{ count: string }[]>('* as count'))[0].count)).toBe(5);
+  });
+
+  test('company documents load as jsonb, unique by content hash', async () => {
+    const report = await runIn(db.knex, 'tinydb', [sample('chatcore', 'sessions.f26001e.json')], { documentsDir: sample('chatcore') });
+    // departments.json 5, employees.json 15, procedures.json 10, projects.json 8 objects, all distinct;
+    // the sessions.*.json files in the same folder are not arrays and are named in a note instead.
+    expect(table(report, 'documents')).toMatchObject({ read: 38, loaded: 38, merged: 0, rejected: 0 });
+    const types = await db.knex('documents').select('doc_type').count<{ doc_type: string; count: string }[]>('* as count').groupBy('doc_type').orderBy('doc_type');
+    expect(types.map((t) => [t.doc_type, Number(t.count)])).toEqual([['department', 5], ['employee', 15], ['procedure', 10], ['project', 8]]);
+    expect(report.notes.filter((n) => n.includes('not a JSON array'))).toHaveLength(5);
+    const [enerji] = await db.knex('documents').where({ doc_type: 'department' }).whereRaw("body->>'name' is not null").select('body').limit(1);
+    expect(typeof enerji.body).toBe('object');
+  });
+});

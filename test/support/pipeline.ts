@@ -1,0 +1,73 @@
+import type { Knex } from 'knex';
+import { extractorFor } from '../../extractors/registry';
+import type { ExtractorOptions } from '../../extractors/types';
+import { silentLogger } from '../../src/log';
+import type { Progress } from '../../src/pipeline/progress';
+import { type RunOptions, type RunReport, runPipeline } from '../../src/pipeline/run';
+
+export const quietProgress: Progress = { start() {}, update() {}, stop() {} };
+
+export const DATA_TABLES = ['tenants', 'users', 'conversations', 'messages', 'auth_sessions', 'documents'] as const;
+
+/** Runs a pipeline in-process against `knex`, as `etl run` would after preflight. */
+export async function runIn(
+  knex: Knex,
+  pipeline: string,
+  sources: string[],
+  opts: Partial<RunOptions & ExtractorOptions> = {},
+): Promise<RunReport> {
+  const extractor = extractorFor(pipeline);
+  const opened = await extractor.open(sources, { tableMap: opts.tableMap ?? {}, documentsDir: opts.documentsDir });
+  return runPipeline(
+    knex,
+    extractor,
+    opened,
+    {
+      tenant: opts.tenant ?? 'default',
+      sourceTimeZone: opts.sourceTimeZone ?? 'UTC',
+      batchSize: opts.batchSize ?? 5000,
+      concurrency: opts.concurrency ?? 2,
+      bcryptCost: opts.bcryptCost ?? 4,
+      orphans: opts.orphans ?? 'infer',
+      restart: opts.restart ?? false,
+    },
+    silentLogger,
+    quietProgress,
+  );
+}
+
+/** Row counts of every data table. */
+export async function rowCounts(knex: Knex): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const t of DATA_TABLES) out[t] = Number((await knex(t).count<{ count: string }[]>('* as count'))[0].count);
+  return out;
+}
+
+/** An order-independent checksum of every data table's full rows (all columns). */
+export async function checksums(knex: Knex): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const t of DATA_TABLES) {
+    const res = await knex.raw(`select coalesce(md5(string_agg(md5(x::text), '' order by md5(x::text))), 'empty') as sum from ${t} x`);
+    out[t] = res.rows[0].sum;
+  }
+  return out;
+}
+
+/** Checksums of the data columns only (without the etl_* bookkeeping), to compare two databases. */
+export async function dataChecksums(knex: Knex): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const t of DATA_TABLES) {
+    const cols = (await knex.raw(`select column_name from information_schema.columns where table_name = ? and column_name not like 'etl\\_%' order by ordinal_position`, [t])).rows
+      .map((r: { column_name: string }) => `"${r.column_name}"`)
+      .join(', ');
+    const res = await knex.raw(`select count(*)::int as n, coalesce(md5(string_agg(md5(row(${cols})::text), '' order by md5(row(${cols})::text))), 'empty') as sum from ${t}`);
+    out[t] = `${res.rows[0].n}:${res.rows[0].sum}`;
+  }
+  return out;
+}
+
+export function table(report: RunReport, name: string) {
+  const t = report.tables.find((x) => x.table === name);
+  if (!t) throw new Error(`no ${name} in report: ${report.tables.map((x) => x.table).join(', ')}`);
+  return t;
+}
