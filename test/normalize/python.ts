@@ -1,7 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 
-/** The interpreter the expected values come from; CI installs python3 (and python3-bcrypt). */
-export const PYTHON = process.env.PYTHON ?? 'python3';
+/**
+ * The interpreter the expected values come from: Debian's, where `.ci/run` installs python3-bcrypt
+ * and python3-cryptography (a `python3` earlier on PATH, e.g. pyenv's, lacks them); PYTHON overrides.
+ */
+export const PYTHON = process.env.PYTHON ?? (fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 
 /**
  * Runs a Python snippet that reads `data` (JSON from stdin) and calls `out(result)`. Both directions

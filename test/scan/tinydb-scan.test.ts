@@ -352,7 +352,7 @@ describe('shape and file checks', () => {
     expect(e.message).toContain(`${d} is a directory`);
   });
 
-  test('unreadable file → SOURCE_UNREADABLE (skipped effect when running as root)', async () => {
+  test('a file without read permission → SOURCE_UNREADABLE (root can read it, so then it loads)', async () => {
     const p = write('{"t": {}}');
     fs.chmodSync(p, 0o000);
     let readable = true;
@@ -441,6 +441,7 @@ describe('stable order and resume', () => {
     const index = await preflightTinyDb(p);
     expect(index.tables[0].ordered).toBe(false);
     expect(index.tables[0].order!.offsets).toBeInstanceOf(Float64Array);
+    expect(Object.keys(index.tables[0])).toEqual(['name', 'count', 'start', 'end', 'ordered']); // order is non-enumerable
     const all = await docsOf(readTinyDbTable(index, 't', 0));
     expect(all.map((d) => [d.id, d.ordinal, d.doc])).toEqual([
       ['1', 0, { n: 1 }],
@@ -602,4 +603,140 @@ test('memory stays flat on a ~150 MB file', async () => {
   const limit = 150 * 1024 * 1024;
   expect(peak - base).toBeLessThan(limit);
   expect(maxRssGrowth).toBeLessThan(limit);
+});
+
+// ---------------------------------------------------------------------------------------------
+// randomized: generated files and single-byte corruptions against JSON.parse of the whole file
+
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PIECES = ['a', 'b', ' ', '"', '\\', '\n', '\t', 'é', 'ı', '😀', '\u0000', '\u2028', '{', '}', '[', ']', ':', ',', 'NaN', '/'];
+
+function randomValue(r: () => number, depth: number): unknown {
+  const k = Math.floor(r() * (depth > 2 ? 5 : 7));
+  switch (k) {
+    case 0: {
+      let s = '';
+      const n = Math.floor(r() * 12);
+      for (let i = 0; i < n; i++) s += PIECES[Math.floor(r() * PIECES.length)];
+      return s;
+    }
+    case 1:
+      return Math.floor((r() - 0.5) * 1e6);
+    case 2:
+      return (r() - 0.5) * 10 ** Math.floor(r() * 35 - 20); // below 2^53: JS would print bigger floats as integers
+    case 3:
+      return r() < 0.5;
+    case 4:
+      return null;
+    case 5:
+      return Array.from({ length: Math.floor(r() * 4) }, () => randomValue(r, depth + 1));
+    default:
+      return randomDoc(r, depth + 1);
+  }
+}
+
+function randomDoc(r: () => number, depth = 0): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  const n = Math.floor(r() * 5);
+  for (let i = 0; i < n; i++) o[['k', 'ü', 'x"y', '\\', 'NaN', ''][Math.floor(r() * 6)] + i] = randomValue(r, depth);
+  return o;
+}
+
+function randomDb(r: () => number): Record<string, Record<string, unknown>> {
+  const db: Record<string, Record<string, unknown>> = {};
+  const tables = Math.floor(r() * 4);
+  for (let t = 0; t < tables; t++) {
+    const docs: Record<string, unknown> = {};
+    const n = Math.floor(r() * 8);
+    const shuffled = r() < 0.3;
+    for (let i = 1; i <= n; i++) {
+      const id = r() < 0.1 ? `id-${PIECES[Math.floor(r() * PIECES.length)]}${i}` : String(shuffled ? Math.floor(r() * 1000) : i);
+      docs[id] = randomDoc(r);
+    }
+    db[['_default', 'users', 't "q"', 'ç'][t]] = docs;
+  }
+  return db;
+}
+
+function expectedDocs(db: Record<string, Record<string, unknown>>): [string, string, unknown][] {
+  const out: [string, string, unknown][] = [];
+  for (const t of Object.keys(db)) {
+    for (const id of Object.keys(db[t]).sort(compareTinyDbIds)) out.push([t, id, db[t][id]]);
+  }
+  return out;
+}
+
+test('random databases read back as JSON.parse of the whole file, at random chunk sizes', async () => {
+  const r = prng(20251123);
+  for (let round = 0; round < 60; round++) {
+    const db = randomDb(r);
+    const text = JSON.stringify(db, null, r() < 0.5 ? 2 : undefined);
+    const p = write(text, `rand-${round}.json`);
+    const chunkSize = 1 + Math.floor(r() * 40);
+    const index = await preflightTinyDb(p, { chunkSize });
+    const docs = await readAll(index, { chunkSize: 1 + Math.floor(r() * 40), maxDocs: 1 + Math.floor(r() * 5) });
+    expect(docs.map((d) => [d.table, d.id, d.doc])).toEqual(expectedDocs(JSON.parse(text) as Record<string, Record<string, unknown>>));
+  }
+});
+
+test('single-byte corruptions: same result as JSON.parse, or an EtlError naming a byte', async () => {
+  const r = prng(7);
+  const base =
+    '{"_default": {"1": {"a": "x\\"y", "b": [1, 2.5, {"c": null}], "d": true}, "2": {"e": -3e-7, "f": "\\u00e7"}}, ' +
+    '"t2": {"7": {"g": false, "h": [[], {}]}, "8": {}}, "t3": {}}';
+  const alphabet = '{}[]":,\\ a1-.entfl0\n';
+  let ok = 0;
+  let failed = 0;
+  for (let round = 0; round < 400; round++) {
+    const bytes = Buffer.from(base);
+    const at = Math.floor(r() * bytes.length);
+    bytes[at] = alphabet.charCodeAt(Math.floor(r() * alphabet.length));
+    const text = bytes.toString('latin1');
+    const p = write(bytes, 'mut.json');
+    let parsed: unknown;
+    let parses = true;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parses = false;
+    }
+    const isTinyDb =
+      parses &&
+      parsed !== null &&
+      typeof parsed === 'object' &&
+      !Array.isArray(parsed) &&
+      Object.values(parsed as object).every(
+        (t) => t !== null && typeof t === 'object' && !Array.isArray(t) && Object.values(t as object).every((d) => d !== null && typeof d === 'object' && !Array.isArray(d)),
+      );
+    try {
+      const index = await preflightTinyDb(p, { chunkSize: 1 + (round % 9) });
+      expect(isTinyDb).toBe(true);
+      const docs = await readAll(index);
+      expect(docs.map((d) => [d.table, d.id, d.doc])).toEqual(expectedDocs(parsed as Record<string, Record<string, unknown>>));
+      ok++;
+    } catch (e) {
+      if (!(e instanceof EtlError)) throw e;
+      failed++;
+      if (e.code === 'SOURCE_NOT_TINYDB') {
+        expect(isTinyDb).toBe(false);
+      } else {
+        expect(e.code).toBe('SOURCE_CORRUPT');
+        // JSON.parse keeps the last of duplicate keys; we refuse them
+        if (parses) expect(e.message).toMatch(/twice/);
+      }
+      expect(e.message).toMatch(/byte \d+/);
+    }
+  }
+  expect(ok).toBeGreaterThan(20);
+  expect(failed).toBeGreaterThan(100);
 });

@@ -1,0 +1,42 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Knex } from 'knex';
+import { ROOT, runCommand } from '../support/cli';
+import { freshDatabase } from '../support/db';
+
+/** Every command line in the README's ```sh blocks. */
+function readmeCommands(): string[] {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
+  return blocks.flatMap((b) => b.split('\n')).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+}
+
+/** Commands this suite cannot run inside itself; CI runs both (.ci/run: npm ci, then npm test). */
+const RUN_BY_CI = new Set(['npm ci', 'npm test']);
+
+describe('the README commands work', () => {
+  let db: { url: string; knex: Knex; drop(): Promise<void> };
+  beforeAll(async () => (db = await freshDatabase()));
+  afterAll(async () => db.drop());
+
+  const commands = readmeCommands();
+
+  test('the README shows the newcomer commands', () => {
+    expect(commands).toEqual(expect.arrayContaining(['npm ci', 'npm test', 'npx etl run tinydb fixtures/tinydb/chatcore.json --documents fixtures/documents']));
+  });
+
+  test.each(commands.filter((c) => !RUN_BY_CI.has(c)))('%s', async (command) => {
+    // The README's example URL stands for the user's server; here it is a fresh test database.
+    const line = command.replace(/DATABASE_URL=\S+/, `DATABASE_URL=${db.url}`).replace(/^npm run bench$/, 'npm run bench -- --messages 2000');
+    const env = /DATABASE_URL=/.test(line) ? {} : { DATABASE_URL: undefined };
+    const r = await runCommand('bash', ['-c', line], { env: { ...env, ETL_LOG_LEVEL: 'info' } });
+    if (r.code !== 0) throw new Error(`"${command}" exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
+    if (line.includes('etl run tinydb fixtures/tinydb/chatcore.json')) {
+      expect(r.stdout).toMatch(/^messages\s+9\s+6\s+1\s+2\s+1\s/m);
+    }
+    if (!/DATABASE_URL=/.test(line) && line.startsWith('npx etl')) {
+      expect(r.stderr).toMatch(/embedded PostgreSQL with its data in \.etl\/pg/);
+    }
+    if (line.startsWith('npm run bench')) expect(r.stdout).toMatch(/ratio \d+(\.\d+)?×/);
+  });
+});
