@@ -34,6 +34,7 @@ export interface WriteResult {
 }
 
 const STAGE = 'etl_stage';
+const EXISTING = 'etl_stage_existing';
 
 function q(name: string): string {
   return `"${name}"`;
@@ -116,27 +117,43 @@ export async function writeRows(trx: Knex.Transaction, spec: TableSpec, batch: R
 
   // A duplicate is a record whose row another record of the same source (another locator) produced:
   // earlier in this batch, or in an earlier batch of this or an interrupted run.
-  const dups = await trx.raw(
-    `with r as (select s._ord, s.id, s.etl_source, s.etl_locator, row_number() over (partition by s.id order by ${spec.pick}) as rn from ${STAGE} s)
-     select r._ord, r.id, r.rn from r left join ${q(spec.table)} t on t.id = r.id
-     where r.rn > 1 or (t.etl_source = r.etl_source and t.etl_locator <> r.etl_locator)`,
+  const inBatch = await trx.raw(
+    `select r._ord, r.id from (select s._ord, s.id, row_number() over (partition by s.id order by ${spec.pick}) as rn from ${STAGE} s) r where r.rn > 1`,
   );
-  for (const { _ord, id } of dups.rows as { _ord: number; id: string }[]) {
-    result.merged++;
-    result.entries.push(entry(_ord, 'merged', `duplicate_${spec.table}`, `same ${spec.table} key as another record of this source; merged into it`, id));
-  }
+  const merged = (rows: { _ord: number; id: string }[]): void => {
+    for (const { _ord, id } of rows) {
+      result.merged++;
+      result.entries.push(entry(_ord, 'merged', `duplicate_${spec.table}`, `same ${spec.table} key as another record of this source; merged into it`, id));
+    }
+  };
+  merged(inBatch.rows);
 
+  // New rows first (the common case on a first load): one index probe per row, nothing to compare.
   const cols = spec.columns.map(q).join(', ');
-  const updated = [...spec.update, ...Object.keys(spec.updateExpr ?? {})];
-  const set = updated.map((c) => `${q(c)} = ${spec.updateExpr?.[c] ?? `excluded.${q(c)}`}`).join(', ');
-  const distinct = `(${updated.map((c) => `t.${q(c)}`).join(', ')}) is distinct from (${updated.map((c) => spec.updateExpr?.[c] ?? `excluded.${q(c)}`).join(', ')})`;
-  const sameSourceDuplicate = 't.etl_source = excluded.etl_source and t.etl_locator <> excluded.etl_locator';
-  const allowed = spec.duplicateWins ? `(not (${sameSourceDuplicate}) or ${spec.duplicateWins})` : `not (${sameSourceDuplicate})`;
-  await trx.raw(
-    `insert into ${q(spec.table)} as t (${cols})
-     select distinct on (s.id) ${spec.columns.map((c) => `s.${q(c)}`).join(', ')} from ${STAGE} s order by s.id, ${spec.pick}
-     on conflict (id) do update set ${set} where ${distinct} and ${allowed}`,
-  );
+  const pickOne = (from: string) => `select distinct on (s.id) ${spec.columns.map((c) => `s.${q(c)}`).join(', ')} from ${from} s order by s.id, ${spec.pick}`;
+  const inserted = await trx.raw(`insert into ${q(spec.table)} (${cols}) ${pickOne(STAGE)} on conflict (id) do nothing returning id`);
+  const distinctRows = batch.rows.length - result.rejected - inBatch.rows.length;
+  if (inserted.rows.length < distinctRows) {
+    // Rows that already existed: count duplicates of this source, then merge where distinct.
+    await trx.raw(
+      `create temp table ${EXISTING} on commit drop as select s.* from ${STAGE} s
+       where not exists (select 1 from unnest(?::uuid[]) as i(id) where i.id = s.id)`,
+      [inserted.rows.map((r: { id: string }) => r.id)],
+    );
+    const crossBatch = await trx.raw(
+      `select r._ord, r.id from (select s._ord, s.id, s.etl_source, s.etl_locator, row_number() over (partition by s.id order by ${spec.pick}) as rn from ${EXISTING} s) r
+       join ${q(spec.table)} t on t.id = r.id
+       where r.rn = 1 and t.etl_source = r.etl_source and t.etl_locator <> r.etl_locator`,
+    );
+    merged(crossBatch.rows);
+    const updated = [...spec.update, ...Object.keys(spec.updateExpr ?? {})];
+    const newValue = (c: string) => spec.updateExpr?.[c] ?? `excluded.${q(c)}`;
+    const set = updated.map((c) => `${q(c)} = ${newValue(c)}`).join(', ');
+    const distinct = `(${updated.map((c) => `t.${q(c)}`).join(', ')}) is distinct from (${updated.map(newValue).join(', ')})`;
+    const sameSourceDuplicate = 't.etl_source = excluded.etl_source and t.etl_locator <> excluded.etl_locator';
+    const allowed = spec.duplicateWins ? `(not (${sameSourceDuplicate}) or ${spec.duplicateWins})` : `not (${sameSourceDuplicate})`;
+    await trx.raw(`insert into ${q(spec.table)} as t (${cols}) ${pickOne(EXISTING)} on conflict (id) do update set ${set} where ${distinct} and ${allowed}`);
+  }
   result.loaded = batch.rows.length - result.merged - result.rejected;
   return result;
 }

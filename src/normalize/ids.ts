@@ -5,11 +5,18 @@ export const ETL_NAMESPACE = '1d796a3f-1a5a-4cc8-8038-4c7e35e0e3f5';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+function namespaceBytes(namespace: string): Buffer {
+  if (!UUID.test(namespace)) throw new TypeError(`Namespace ${JSON.stringify(namespace)} is not a UUID`);
+  return Buffer.from(namespace.replace(/-/g, ''), 'hex');
+}
+
+/** Parsed once: ids are derived for every record, on the hot path. */
+const ETL_NAMESPACE_BYTES = namespaceBytes(ETL_NAMESPACE);
+
 /** Name-based UUID, version 5 (RFC 9562 §5.5): SHA-1 of namespace bytes + UTF-8 name, as Python's uuid.uuid5. */
 export function uuidv5(name: string, namespace: string = ETL_NAMESPACE): string {
-  if (!UUID.test(namespace)) throw new TypeError(`Namespace ${JSON.stringify(namespace)} is not a UUID`);
   const bytes = createHash('sha1')
-    .update(Buffer.from(namespace.replace(/-/g, ''), 'hex'))
+    .update(namespace === ETL_NAMESPACE ? ETL_NAMESPACE_BYTES : namespaceBytes(namespace))
     .update(name, 'utf8')
     .digest()
     .subarray(0, 16);

@@ -80,6 +80,24 @@ function optionalTime(v: unknown, ctx: NormalizeContext, notes: Notes): string |
   return null;
 }
 
+/**
+ * Ids of users and conversations repeat on every message: remember recent ones (bounded, so memory
+ * does not grow with the input). A pure cache: the same inputs always give the same id.
+ */
+const recentIds = new Map<string, string>();
+const RECENT_IDS_MAX = 50_000;
+
+function cachedRowId(tenant: string, entity: string, key: string): string {
+  const k = `${tenant}/${entity}:${key}`;
+  let id = recentIds.get(k);
+  if (id === undefined) {
+    if (recentIds.size >= RECENT_IDS_MAX) recentIds.clear();
+    id = rowId(tenant, entity, key);
+    recentIds.set(k, id);
+  }
+  return id;
+}
+
 function etl(ctx: NormalizeContext, locator: string) {
   return { etl_run_id: ctx.runId, etl_source: ctx.source, etl_locator: locator };
 }
@@ -126,7 +144,7 @@ function user(e: UserEntity, ctx: NormalizeContext, locator: string): Normalized
 }
 
 export function conversationRowId(tenant: string, kind: ConversationRow['kind'], legacy: string): string {
-  return rowId(tenant, 'conversation', `${kind}:${legacy}`);
+  return cachedRowId(tenant, 'conversation', `${kind}:${legacy}`);
 }
 
 function conversation(e: ConversationEntity, ctx: NormalizeContext, locator: string): Normalized {
@@ -143,7 +161,7 @@ function conversation(e: ConversationEntity, ctx: NormalizeContext, locator: str
     tenant_id: ctx.tenantId,
     kind: 'legacy',
     legacy_id: id,
-    user_id: rowId(ctx.tenant, 'user', owner),
+    user_id: cachedRowId(ctx.tenant, 'user', owner),
     title: text.str(e.title),
     legacy_message_count: count,
     inferred: false,
@@ -175,7 +193,7 @@ function message(e: MessageEntity, ctx: NormalizeContext, locator: string): Norm
     id: rowId(ctx.tenant, 'message', key),
     tenant_id: ctx.tenantId,
     conversation_id: conversationRowId(ctx.tenant, kind, convLegacy),
-    user_id: rowId(ctx.tenant, 'user', owner),
+    user_id: cachedRowId(ctx.tenant, 'user', owner),
     content_key: key,
     legacy_message_id: text.str(legacyId(e.messageId)),
     role,
@@ -201,7 +219,7 @@ function session(e: SessionEntity, ctx: NormalizeContext, locator: string): Norm
   const row: SessionRow = {
     id: rowId(ctx.tenant, 'session', jti),
     tenant_id: ctx.tenantId,
-    user_id: rowId(ctx.tenant, 'user', owner),
+    user_id: cachedRowId(ctx.tenant, 'user', owner),
     access_jti: jti,
     active_conversation_legacy_id: text.str(legacyId(e.activeConversationId)),
     metadata: text.deep(e.metadata),

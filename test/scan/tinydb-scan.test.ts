@@ -282,7 +282,7 @@ describe('truncation at every byte offset', () => {
     for (const chunkSize of [undefined, 1, 2, 3]) {
       const e = await failure(preflightTinyDb(p, { chunkSize }));
       expect(e.code).toBe('SOURCE_CORRUPT');
-      expect(e.message).toContain(`at byte ${good.length} (invalid UTF-8`);
+      expect(e.message).toContain(`${p} is not valid UTF-8 at byte ${good.length}; `);
     }
     const cut = write(Buffer.concat([Buffer.from('{"t": {}} '), Buffer.from([0xf0, 0x9f])]));
     expect((await failure(preflightTinyDb(cut))).code).toBe('SOURCE_CORRUPT');
