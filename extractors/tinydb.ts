@@ -98,8 +98,9 @@ function tableStream(index: TinyDbIndex, source: SourceFile, table: string, coun
 
 async function open(paths: string[], options: ExtractorOptions): Promise<OpenedSources> {
   if (paths.length !== 1) throw new EtlError('USAGE', `etl run tinydb takes one TinyDB file, got ${paths.length}; run it once per file.`);
-  const index = await preflightTinyDb(path.resolve(paths[0]));
-  const source: SourceFile = { path: index.path, sha256: index.sha256, size: index.size };
+  // Messages name the file as the user typed it; the run records its absolute path.
+  const index = await preflightTinyDb(paths[0]);
+  const source: SourceFile = { path: path.resolve(index.path), sha256: index.sha256, size: index.size };
   const streams: SourceStream[] = [];
   const notes: string[] = [];
   for (const t of index.tables) {

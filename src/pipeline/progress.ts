@@ -41,7 +41,7 @@ export function createProgress(log: Logger, tty: boolean, intervalMs = 2000): Pr
       if (now - s.last < intervalMs) return;
       s.last = now;
       const rate = Math.round((done - s.from) / ((now - s.t0) / 1000));
-      log.info({ stream, done, total: s.total, rowsPerSecond: rate }, 'progress');
+      log.info({ stream, done, total: s.total, rowsPerSecond: rate, rssMiB: Math.round(process.memoryUsage.rss() / 2 ** 20) }, 'progress');
     },
     stop() {},
   };
