@@ -53,8 +53,22 @@ function program(log: Logger, setCode: (c: number) => void): Command {
   return p;
 }
 
+/**
+ * Ctrl-C or a TERM: stop at once. The open batch transaction dies with the connection, so the
+ * checkpoints say exactly what was committed and the same command resumes from there.
+ */
+function exitOnSignals(): void {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      process.stderr.write(`etl: interrupted (${sig}); committed batches are kept, run the same command again to resume.\n`);
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    });
+  }
+}
+
 /** Parses argv, runs the command, and returns the process exit code (never throws). */
 export async function main(argv: string[]): Promise<number> {
+  exitOnSignals();
   const log = createLogger();
   let code = 0;
   try {

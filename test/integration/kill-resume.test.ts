@@ -12,12 +12,14 @@ import { dataChecksums } from '../support/pipeline';
  * Starts a run and kills it with SIGKILL once it has committed at least `rows` messages (rows = 0:
  * as soon as the run is recorded, before its first batch).
  */
-async function killWhen(knex: Knex, url: string, file: string, rows: number): Promise<void> {
+async function killWhen(knex: Knex, url: string, file: string, rows: number, sig: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, [ETL_BIN, 'run', 'tinydb', file, '--batch-size', '2000'], {
     env: { ...process.env, DATABASE_URL: url, ETL_LOG_LEVEL: 'warn' },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  let stderr = '';
+  child.stderr?.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   let alive = true;
   void exited.then(() => (alive = false));
   for (;;) {
@@ -33,8 +35,8 @@ async function killWhen(knex: Knex, url: string, file: string, rows: number): Pr
     if (rows === 0 ? n > 0 : n >= rows) break;
     await new Promise((r) => setTimeout(r, 20));
   }
-  child.kill('SIGKILL');
-  await exited;
+  child.kill(sig);
+  return { code: await exited, stderr };
 }
 
 describe('kill -9 at any point, rerun: the same rows as one clean run', () => {
@@ -72,5 +74,20 @@ describe('kill -9 at any point, rerun: the same rows as one clean run', () => {
 
     const messages = a.tables.find((t: { table: string }) => t.table === 'messages');
     expect(messages).toMatchObject({ read: 120_000, merged: 120, rejected: 0, loaded: 119_880 });
+  });
+
+  test('Ctrl-C stops at once, says how to resume, and the same command finishes the run', async () => {
+    const db = await freshDatabase();
+    try {
+      const stopped = await killWhen(db.knex, db.url, file, 20_000, 'SIGINT');
+      expect(stopped.code).toBe(130);
+      expect(stopped.stderr).toMatch(/interrupted \(SIGINT\); committed batches are kept, run the same command again to resume/);
+      const resumed = await runEtl(['run', 'tinydb', file, '--json'], { env: { DATABASE_URL: db.url } });
+      expect(resumed.code).toBe(0);
+      expect(JSON.parse(resumed.stdout).mode).toBe('resumed');
+      expect(await dataChecksums(db.knex)).toEqual(await dataChecksums(clean.knex));
+    } finally {
+      await db.drop();
+    }
   });
 });
