@@ -34,13 +34,14 @@ function program(log: Logger, setCode: (c: number) => void): Command {
     .addOption(database())
     .option('--tenant <slug>', 'tenant the records belong to', 'default')
     .option('--documents <dir>', 'a folder of company JSON arrays (employees.json, …) to load as documents')
-    .option('--map <table=entity>', 'map a source table (user, conversation, message, session, document, or ignore); repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--map <table=entity>', 'map a source table or collection onto users, conversations, messages, sessions, documents (or user, conversation, …), or ignore it; repeatable, comma-separated', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--source-timezone <tz>', 'IANA zone that naive source timestamps are in', 'UTC')
     .addOption(new Option('--orphans <policy>', 'records referring to a user or conversation the source lacks').choices(['infer', 'reject']).default('infer'))
     .option('--batch-size <n>', 'records per transaction', int(1, 1_000_000), 5000)
     .option('--concurrency <n>', 'independent streams loaded at once', int(1, 32), 2)
     .option('--bcrypt-cost <n>', 'bcrypt cost for plaintext-only legacy passwords', int(4, 31), 12)
     .option('--restart', 'forget checkpoints of this source and do a full pass', false)
+    .option('--allow-plaintext-keys', 'with no ETL_ENCRYPTION_KEY, store API keys in plaintext (loudly reported)', false)
     .option('--json', 'print the run report as one JSON document on stdout', false)
     .action(async (pipeline: string, sources: string[], o: RunCommandOptions) => setCode(await runCommand(pipeline, sources, o, log)));
 
