@@ -30,6 +30,7 @@ export async function runIn(
       bcryptCost: opts.bcryptCost ?? 4,
       orphans: opts.orphans ?? 'infer',
       restart: opts.restart ?? false,
+      fernet: opts.fernet ?? null,
     },
     silentLogger,
     quietProgress,
@@ -70,4 +71,30 @@ export function table(report: RunReport, name: string) {
   const t = report.tables.find((x) => x.table === name);
   if (!t) throw new Error(`no ${name} in report: ${report.tables.map((x) => x.table).join(', ')}`);
   return t;
+}
+
+/** Every table of the target (etl's own included), for scans that must cover everything. */
+export async function allTables(knex: Knex): Promise<string[]> {
+  const res = await knex.raw("select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1");
+  return res.rows.map((r: { table_name: string }) => r.table_name);
+}
+
+/**
+ * The text of every text, varchar, json and jsonb value of every table, one string per table, to
+ * assert that a secret appears nowhere.
+ */
+export async function allStoredText(knex: Knex): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const t of await allTables(knex)) {
+    const cols = (
+      await knex.raw(
+        `select column_name from information_schema.columns where table_schema = 'public' and table_name = ? and data_type in ('text', 'character varying', 'json', 'jsonb')`,
+        [t],
+      )
+    ).rows.map((r: { column_name: string }) => `coalesce("${r.column_name}"::text, '')`);
+    if (cols.length === 0) continue;
+    const res = await knex.raw(`select coalesce(string_agg(concat_ws(' ', ${cols.join(', ')}), ' '), '') as s from "${t}"`);
+    out[t] = res.rows[0].s;
+  }
+  return out;
 }
