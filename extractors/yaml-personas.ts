@@ -47,6 +47,17 @@ function where(f: YamlFile, p: Path): string {
   return ` (line ${line}, column ${col})`;
 }
 
+/** Where the key `key` of the mapping at `p` is written (for an unknown key: the key, not its value). */
+function whereKey(f: YamlFile, p: Path, key: string): string {
+  const map = p.length ? f.doc.getIn(p, true) : f.doc.contents;
+  if (!isMap(map)) return where(f, [...p, key]);
+  const pair = map.items.find((i) => (i.key as { value?: unknown } | null)?.value === key);
+  const offset = (pair?.key as { range?: [number, number, number] } | null)?.range?.[0];
+  if (offset === undefined) return where(f, [...p, key]);
+  const { line, col } = f.lines.linePos(offset);
+  return ` (line ${line}, column ${col})`;
+}
+
 function pathText(p: Path): string {
   return p.map((x, i) => (typeof x === 'number' ? `[${x}]` : i === 0 ? x : `.${x}`)).join('');
 }
@@ -89,7 +100,7 @@ function kindOf(f: YamlFile): 'persona' | 'api' {
     if (!PERSONA_KEYS.includes(k) && !API_KEYS.includes(k)) {
       throw new EtlError(
         'SOURCE_CORRUPT',
-        `${f.shown} has an unknown top-level key "${k}"${where(f, [k])}; a persona file has ${PERSONA_KEYS.join(', ')} and an API configuration ${API_KEYS.join(', ')}.`,
+        `${f.shown} has an unknown top-level key "${k}"${whereKey(f, [], k)}; a persona file has ${PERSONA_KEYS.join(', ')} and an API configuration ${API_KEYS.join(', ')}.`,
       );
     }
   }
@@ -109,7 +120,7 @@ function optional(f: YamlFile, obj: Obj, p: Path, key: string, ok: (v: unknown) 
 }
 
 function unknownKeys(f: YamlFile, obj: Obj, p: Path, known: Set<string>, notes: string[]): void {
-  for (const k of Object.keys(obj)) if (!known.has(k)) notes.push(`${f.shown}: ${pathText([...p, k])} is not a field etl knows${where(f, [...p, k])}; ignored`);
+  for (const k of Object.keys(obj)) if (!known.has(k)) notes.push(`${f.shown}: ${pathText([...p, k])} is not a field etl knows${whereKey(f, p, k)}; ignored`);
 }
 
 /** Validates the persona file's types (a missing name is a per-record reject, not a file error). */
