@@ -54,12 +54,17 @@ export async function checksums(knex: Knex): Promise<Record<string, string>> {
   return out;
 }
 
-/** Checksums of the data columns only (without the etl_* bookkeeping), to compare two databases. */
-export async function dataChecksums(knex: Knex): Promise<Record<string, string>> {
+/**
+ * Checksums of the data columns only (without the etl_* bookkeeping and the columns in `except`),
+ * to compare two databases.
+ */
+export async function dataChecksums(knex: Knex, tables: readonly string[] = DATA_TABLES, except: readonly string[] = []): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const t of DATA_TABLES) {
+  for (const t of tables) {
     const cols = (await knex.raw(`select column_name from information_schema.columns where table_name = ? and column_name not like 'etl\\_%' order by ordinal_position`, [t])).rows
-      .map((r: { column_name: string }) => `"${r.column_name}"`)
+      .map((r: { column_name: string }) => r.column_name)
+      .filter((c: string) => !except.includes(c))
+      .map((c: string) => `"${c}"`)
       .join(', ');
     const res = await knex.raw(`select count(*)::int as n, coalesce(md5(string_agg(md5(row(${cols})::text), '' order by md5(row(${cols})::text))), 'empty') as sum from ${t}`);
     out[t] = `${res.rows[0].n}:${res.rows[0].sum}`;
