@@ -30,7 +30,7 @@ function program(log: Logger, setCode: (c: number) => void): Command {
   p.command('run')
     .description('load legacy sources into the target database')
     .argument('<pipeline>', `what the sources are: ${EXTRACTORS.map((e) => `${e.name} (${e.summary})`).join('; ')}`)
-    .argument('<sources...>', 'source file(s)')
+    .argument('<sources...>', 'source file(s) or folder')
     .addOption(database())
     .option('--tenant <slug>', 'tenant the records belong to', 'default')
     .option('--documents <dir>', 'a folder of company JSON arrays (employees.json, …) to load as documents')
