@@ -16,16 +16,16 @@ export function docTypeOf(file: string): string {
 }
 
 /**
- * Every `*.json` file in `dir` that holds a top-level array: one document per element, doc_type
+ * Every `*.json` file in `dir` (but those in `exclude`) that holds a top-level array: one document per element, doc_type
  * from the file name. Other JSON files are named in a note (they are not documents, e.g. a TinyDB
  * file next to them), never read as records.
  */
-export async function openDocumentsDir(dir: string): Promise<OpenedSources> {
+export async function openDocumentsDir(dir: string, exclude: ReadonlySet<string> = new Set()): Promise<OpenedSources> {
   const abs = path.resolve(dir);
   const stat = await fs.stat(abs).catch(() => null);
   if (!stat) throw new EtlError('SOURCE_NOT_FOUND', `The documents folder ${dir} does not exist; check the --documents path.`);
   if (!stat.isDirectory()) throw new EtlError('USAGE', `--documents expects a folder of JSON files, and ${dir} is not a folder.`);
-  const names = (await fs.readdir(abs)).filter((n) => n.endsWith('.json')).sort();
+  const names = (await fs.readdir(abs)).filter((n) => n.endsWith('.json') && !exclude.has(n)).sort();
   const sources: SourceFile[] = [];
   const streams: SourceStream[] = [];
   const notes: string[] = [];

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { EtlError } from '../src/errors';
 import { preflightTinyDb, readTinyDbTable, type TinyDbIndex } from '../src/scan/tinydb-scan';
 import { openDocumentsDir } from './json-documents';
-import type { Entity, EntityKind, Extractor, ExtractorOptions, OpenedSources, SourceFile, SourceStream } from './types';
+import type { ChatKind, Entity, Extractor, ExtractorOptions, OpenedSources, SourceFile, SourceStream } from './types';
 
 /**
  * ChatCore's TinyDB database (`backend/data/sessions.json`): tables `users`, `conversations`,
@@ -10,7 +10,7 @@ import type { Entity, EntityKind, Extractor, ExtractorOptions, OpenedSources, So
  * Field drift handled here: `conversation_id`/`message_id` absent in the oldest version, a
  * plaintext `password` next to the hash in the newest.
  */
-const DEFAULT_TABLES: Readonly<Record<string, EntityKind>> = {
+const DEFAULT_TABLES: Readonly<Record<string, ChatKind>> = {
   users: 'user',
   conversations: 'conversation',
   chat_history: 'message',
@@ -28,7 +28,7 @@ function pick(doc: Doc, ...keys: string[]): unknown {
 const SESSION_FIELDS = new Set(['user_id', 'username', 'token', 'created_at', 'last_activity', 'active_conversation_id']);
 
 /** A ChatCore document as a canonical entity (raw values; normalization validates them). */
-export function chatCoreEntity(kind: EntityKind, doc: Doc): Entity {
+export function chatCoreEntity(kind: ChatKind, doc: Doc): Entity {
   switch (kind) {
     case 'user':
       return {
@@ -77,7 +77,7 @@ export function chatCoreEntity(kind: EntityKind, doc: Doc): Entity {
   }
 }
 
-function tableStream(index: TinyDbIndex, source: SourceFile, table: string, count: number, kind: EntityKind): SourceStream {
+function tableStream(index: TinyDbIndex, source: SourceFile, table: string, count: number, kind: ChatKind): SourceStream {
   return {
     name: table,
     entity: kind,

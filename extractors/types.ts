@@ -19,6 +19,9 @@ export interface SourceFile {
 export interface UserEntity {
   kind: 'user';
   username: unknown;
+  /** The user's tenant by name, where the source names one (ITL seeds); else the run's --tenant. */
+  tenant?: unknown;
+  role?: unknown;
   email?: unknown;
   passwordHash?: unknown;
   salt?: unknown;
@@ -66,8 +69,131 @@ export interface DocumentEntity {
   body: unknown;
 }
 
-export type Entity = UserEntity | ConversationEntity | MessageEntity | SessionEntity | DocumentEntity;
+/** A tenant the source defines (ITL tenants.json); keyed by its name, folded to a slug. */
+export interface TenantEntity {
+  kind: 'tenant';
+  name: unknown;
+  domain?: unknown;
+  status?: unknown;
+}
+
+/** A Mul-in-One API profile (api_configuration.yaml `apis[]`, or a persona's inline `api` mapping). */
+export interface ApiProfileEntity {
+  kind: 'api_profile';
+  name: unknown;
+  baseUrl: unknown;
+  model: unknown;
+  /** A secret: stored only as a Fernet token. */
+  apiKey?: unknown;
+  temperature?: unknown;
+  isDefault?: boolean;
+}
+
+/** A Mul-in-One persona with the file-global settings already applied. */
+export interface PersonaEntity {
+  kind: 'persona';
+  name: unknown;
+  handle?: unknown;
+  prompt?: unknown;
+  tone?: unknown;
+  proactivity?: unknown;
+  catchphrases?: unknown;
+  memoryWindow?: unknown;
+  maxAgentsPerTurn?: unknown;
+  /** Name of the API profile this persona uses (resolved by the extractor from bindings), or null. */
+  apiProfile?: string | null;
+  /** The binding as the source wrote it (`api_binding`, `api`, or a persona_bindings entry). */
+  apiBinding?: unknown;
+  background?: unknown;
+  backgroundOptions?: unknown;
+}
+
+export interface LlmModelEntity {
+  kind: 'llm_model';
+  key: unknown;
+  provider: unknown;
+  modelName: unknown;
+  displayName?: unknown;
+  description?: unknown;
+  isActive?: unknown;
+  supportsVision?: unknown;
+  supportsFunctionCalling?: unknown;
+  contextWindow?: unknown;
+  inputCostPer1m?: unknown;
+  outputCostPer1m?: unknown;
+}
+
+export interface BaseToolEntity {
+  kind: 'base_tool';
+  key: unknown;
+  name: unknown;
+  category?: unknown;
+  description?: unknown;
+  toolType: unknown;
+  isActive?: unknown;
+}
+
+export interface AgentEntity {
+  kind: 'agent';
+  key: unknown;
+  name: unknown;
+  description?: unknown;
+  agentType?: unknown;
+  prompt: unknown;
+  isActive?: unknown;
+  isSystem?: unknown;
+}
+
+export interface ToolEntity {
+  kind: 'tool';
+  key: unknown;
+  baseToolKey: unknown;
+  name: unknown;
+  description?: unknown;
+  toolType: unknown;
+  isActive?: unknown;
+  inputSchema: unknown;
+  config: unknown;
+}
+
+/** An agent → tool link with its priority (the legacy seed step 6 hard-coded these). */
+export interface AgentToolEntity {
+  kind: 'agent_tool';
+  agentKey: unknown;
+  toolKey: unknown;
+  priority: unknown;
+}
+
+/** A tenant's permission on an agent (tenant_agent_mapping.json). Names are resolved to keys by the extractor. */
+export interface TenantAgentEntity {
+  kind: 'tenant_agent';
+  tenant: unknown;
+  /** The agent's key when the source's agents name it; null when no agent has that name. */
+  agentKey: string | null;
+  agentName: unknown;
+  enabled: unknown;
+}
+
+export type Entity =
+  | UserEntity
+  | ConversationEntity
+  | MessageEntity
+  | SessionEntity
+  | DocumentEntity
+  | TenantEntity
+  | ApiProfileEntity
+  | PersonaEntity
+  | LlmModelEntity
+  | BaseToolEntity
+  | AgentEntity
+  | ToolEntity
+  | AgentToolEntity
+  | TenantAgentEntity;
 export type EntityKind = Entity['kind'];
+
+/** The kinds a chat-data source table can be mapped onto (`--map table=kind`). */
+export const CHAT_KINDS = ['user', 'conversation', 'message', 'session', 'document'] as const;
+export type ChatKind = (typeof CHAT_KINDS)[number];
 
 export interface SourceRecord<E extends Entity = Entity> {
   locator: Locator;
@@ -94,11 +220,13 @@ export interface OpenedSources {
   streams: SourceStream[];
   /** Facts worth a log line (e.g. NaN values read as null). */
   notes: string[];
+  /** How many secret values (API keys) the sources hold: they need ETL_ENCRYPTION_KEY. */
+  secrets?: number;
 }
 
 export interface ExtractorOptions {
   /** Extra source-table → entity mappings given by the user (`--map table=entity`). */
-  tableMap: Record<string, EntityKind | 'ignore'>;
+  tableMap: Record<string, ChatKind | 'ignore'>;
   documentsDir?: string;
 }
 

@@ -12,6 +12,8 @@ export interface TenantRow extends EtlColumns {
   id: string;
   slug: string;
   name: string;
+  domain: string | null;
+  status: string | null;
   created_at: string | null;
 }
 
@@ -21,12 +23,15 @@ export interface UserRow extends EtlColumns {
   username: string;
   username_original: string;
   email: string | null;
+  role: string | null;
   password_hash: string | null;
   password_reset_required: boolean;
   is_active: boolean;
   inferred: boolean;
   created_at: string | null;
   updated_at: string | null;
+  /** The tenant's name as the source gave it, for the reject message when it does not exist. */
+  _tenant_name?: string | null;
 }
 
 export interface ConversationRow extends EtlColumns {
@@ -79,4 +84,118 @@ export interface DocumentRow extends EtlColumns {
   body: unknown;
 }
 
-export type AnyRow = TenantRow | UserRow | ConversationRow | MessageRow | SessionRow | DocumentRow;
+export interface ApiProfileRow extends EtlColumns {
+  id: string;
+  tenant_id: string;
+  name: string;
+  base_url: string;
+  model: string;
+  /** Filled by the pipeline (Fernet needs randomness, normalization has none). */
+  api_key_cipher: string | null;
+  api_key_encrypted: boolean;
+  api_key_fingerprint: string | null;
+  temperature: number | null;
+  is_default: boolean;
+}
+
+export interface PersonaRow extends EtlColumns {
+  id: string;
+  tenant_id: string;
+  name: string;
+  handle: string;
+  prompt: string;
+  tone: string;
+  proactivity: number;
+  memory_window: number | null;
+  max_agents_per_turn: number | null;
+  api_profile_id: string | null;
+  api_binding: string | null;
+  catchphrases: string[];
+  background: string | null;
+  background_options: Record<string, unknown> | null;
+  /** The API profile's name, for the reject message when it does not exist. */
+  _api_name: string | null;
+}
+
+export interface LlmModelRow extends EtlColumns {
+  id: string;
+  model_key: string;
+  provider: string;
+  model_name: string;
+  display_name: string | null;
+  description: string | null;
+  is_active: boolean;
+  supports_vision: boolean | null;
+  supports_function_calling: boolean | null;
+  context_window: number | null;
+  input_cost_per_1m_tokens: number | null;
+  output_cost_per_1m_tokens: number | null;
+}
+
+export interface BaseToolRow extends EtlColumns {
+  id: string;
+  tool_key: string;
+  name: string;
+  category: string | null;
+  description: string | null;
+  tool_type: string;
+  is_active: boolean;
+}
+
+export interface AgentRow extends EtlColumns {
+  id: string;
+  agent_key: string;
+  name: string;
+  description: string | null;
+  agent_type: string | null;
+  prompt_template: string;
+  is_active: boolean;
+  is_system: boolean;
+}
+
+export interface ToolRow extends EtlColumns {
+  id: string;
+  tool_key: string;
+  base_tool_id: string;
+  name: string;
+  description: string | null;
+  tool_type: string;
+  is_active: boolean;
+  input_schema: unknown;
+  config: unknown;
+  _base_tool_key: string;
+}
+
+export interface AgentToolRow extends EtlColumns {
+  id: string;
+  agent_id: string;
+  tool_id: string;
+  priority: number;
+  _agent_key: string;
+  _tool_key: string;
+}
+
+export interface TenantAgentRow extends EtlColumns {
+  id: string;
+  tenant_id: string;
+  agent_id: string;
+  enabled: boolean;
+  _tenant_name: string;
+  _agent_name: string;
+}
+
+export type AnyRow =
+  | TenantRow
+  | UserRow
+  | ConversationRow
+  | MessageRow
+  | SessionRow
+  | DocumentRow
+  | ApiProfileRow
+  | PersonaRow
+  | LlmModelRow
+  | BaseToolRow
+  | AgentRow
+  | ToolRow
+  | AgentToolRow
+  | TenantAgentRow;

@@ -3,7 +3,7 @@ import type { PoolClient } from 'pg';
 import type { Locator } from '../extractors/types';
 import { copyRows } from './copy';
 import type { AnyRow } from './rows';
-import type { TableSpec } from './tables';
+import type { InferRule, ParentRef, TableSpec } from './tables';
 import type { RejectEntry } from './rejects';
 
 export type OrphanPolicy = 'infer' | 'reject';
@@ -65,53 +65,40 @@ export async function writeRows(trx: Knex.Transaction, spec: TableSpec, batch: R
   const conn = (await trx.client.acquireConnection()) as PoolClient;
   await copyRows(conn, STAGE, [...spec.columns, ...spec.refs.map((r) => r.name)], batch.rows, (i) => i);
 
-  const rejectOrphans = async (where: string, code: string, what: string): Promise<void> => {
-    const gone = await trx.raw(`delete from ${STAGE} s where ${where} returning s._ord`);
-    for (const { _ord } of gone.rows as { _ord: number }[]) {
+  const rejectMissing = async (where: string, ref: ParentRef): Promise<void> => {
+    const gone = await trx.raw(`delete from ${STAGE} s where ${where} returning s._ord, ${ref.label ?? 'null'} as label`);
+    const hint = ref.missing === 'orphans' ? ' (use --orphans infer to create it from the reference)' : '';
+    for (const { _ord, label } of gone.rows as { _ord: number; label: string | null }[]) {
       result.rejected++;
-      result.entries.push(entry(_ord, 'rejected', code, `${what} (use --orphans infer to create it from the reference)`));
+      result.entries.push(entry(_ord, 'rejected', ref.code, ref.message(label) + hint));
+    }
+  };
+  const inferParents = async (ref: ParentRef, rule: InferRule, missing: string): Promise<void> => {
+    const columns = [...Object.keys(rule.values), 'etl_run_id', 'etl_source', 'etl_locator'];
+    const values = [...Object.values(rule.values), '?', 's.etl_source', 's.etl_locator'];
+    const returning = rule.report ? `id, ${q(rule.report.column)} as label` : 'id';
+    const res = await trx.raw(
+      `insert into ${q(ref.table)} (${columns.map(q).join(', ')})
+       select distinct on (s.${q(ref.column)}) ${values.join(', ')}
+       from ${STAGE} s where ${missing}${rule.where ? ` and ${rule.where}` : ''} order by s.${q(ref.column)}, s._ord
+       on conflict (id) do nothing returning ${returning}`,
+      [ctx.runId],
+    );
+    for (const { id, label } of res.rows as { id: string; label?: string }[]) {
+      result[rule.counter]++;
+      if (rule.report) result.entries.push(entry(firstIndexOf(ref.column, id), 'inferred', rule.report.code, rule.report.message(String(label)), id));
     }
   };
 
-  if (spec.parents.includes('user')) {
-    const missing = 'not exists (select 1 from users u where u.id = s.user_id)';
-    if (ctx.orphans === 'reject') {
-      await rejectOrphans(missing, 'orphan_user', 'references a user that the source has no record of');
+  // Parents, in the spec's order (a conversation inferred from a message needs its user first).
+  for (const ref of spec.parents) {
+    const missing = `s.${q(ref.column)} is not null and not exists (select 1 from ${q(ref.table)} p where p.id = s.${q(ref.column)})`;
+    const rules = ref.infer ?? [];
+    for (const rule of rules.filter((r) => r.always)) await inferParents(ref, rule, missing);
+    if (ref.missing === 'reject' || ctx.orphans === 'reject') {
+      await rejectMissing(missing, ref);
     } else {
-      const inferred = await trx.raw(
-        `insert into users (id, tenant_id, username, username_original, password_hash, password_reset_required, is_active, inferred, etl_run_id, etl_source, etl_locator)
-         select distinct on (s.user_id) s.user_id, s.tenant_id, s._user_name, s._user_name, null, true, true, true, ?, s.etl_source, s.etl_locator
-         from ${STAGE} s where ${missing} order by s.user_id, s._ord
-         on conflict (id) do nothing returning id, username`,
-        [ctx.runId],
-      );
-      for (const { id, username } of inferred.rows as { id: string; username: string }[]) {
-        result.inferredUsers++;
-        result.entries.push(entry(firstIndexOf('user_id', id), 'inferred', 'inferred_user', `user "${username}" is referenced but not in the source's users; created without a password (reset required)`, id));
-      }
-    }
-  }
-
-  if (spec.parents.includes('conversation')) {
-    const missing = 'not exists (select 1 from conversations c where c.id = s.conversation_id)';
-    const insertConversations = async (kindFilter: string, inferred: boolean, title: string): Promise<{ id: string; legacy_id: string }[]> => {
-      const res = await trx.raw(
-        `insert into conversations (id, tenant_id, kind, legacy_id, user_id, title, legacy_message_count, inferred, created_at, updated_at, etl_run_id, etl_source, etl_locator)
-         select distinct on (s.conversation_id) s.conversation_id, s.tenant_id, s._conv_kind, s._conv_legacy_id, s.user_id, ${title}, null, ?, null, null, ?, s.etl_source, s.etl_locator
-         from ${STAGE} s where ${missing} and s._conv_kind = '${kindFilter}' order by s.conversation_id, s._ord
-         on conflict (id) do nothing returning id, legacy_id`,
-        [inferred, ctx.runId],
-      );
-      return res.rows;
-    };
-    result.importedHistory += (await insertConversations('imported_history', false, "'Imported history'")).length;
-    if (ctx.orphans === 'reject') {
-      await rejectOrphans(missing, 'orphan_conversation', 'references a conversation that the source has no record of');
-    } else {
-      for (const { id, legacy_id } of await insertConversations('legacy', true, 'null')) {
-        result.inferredConversations++;
-        result.entries.push(entry(firstIndexOf('conversation_id', id), 'inferred', 'inferred_conversation', `conversation "${legacy_id}" is referenced but not in the source's conversations; created from its messages`, id));
-      }
+      for (const rule of rules.filter((r) => !r.always)) await inferParents(ref, rule, missing);
     }
   }
 
@@ -122,17 +109,25 @@ export async function writeRows(trx: Knex.Transaction, spec: TableSpec, batch: R
   );
   const merged = (rows: { _ord: number; id: string }[]): void => {
     for (const { _ord, id } of rows) {
-      result.merged++;
-      result.entries.push(entry(_ord, 'merged', `duplicate_${spec.table}`, `same ${spec.table} key as another record of this source; merged into it`, id));
+      if (spec.duplicates?.reject) {
+        result.rejected++;
+        result.entries.push(entry(_ord, 'rejected', spec.duplicates.code, spec.duplicates.message, id));
+      } else {
+        result.merged++;
+        result.entries.push(entry(_ord, 'merged', `duplicate_${spec.table}`, `same ${spec.table} key as another record of this source; merged into it`, id));
+      }
     }
   };
   merged(inBatch.rows);
+  if (spec.duplicates?.reject && inBatch.rows.length) {
+    await trx.raw(`delete from ${STAGE} s where s._ord = any(?::int[])`, [inBatch.rows.map((r: { _ord: number }) => r._ord)]);
+  }
 
   // New rows first (the common case on a first load): one index probe per row, nothing to compare.
   const cols = spec.columns.map(q).join(', ');
   const pickOne = (from: string) => `select distinct on (s.id) ${spec.columns.map((c) => `s.${q(c)}`).join(', ')} from ${from} s order by s.id, ${spec.pick}`;
   const inserted = await trx.raw(`insert into ${q(spec.table)} (${cols}) ${pickOne(STAGE)} on conflict (id) do nothing returning id`);
-  const distinctRows = batch.rows.length - result.rejected - inBatch.rows.length;
+  const distinctRows = batch.rows.length - result.rejected - result.merged;
   if (inserted.rows.length < distinctRows) {
     // Rows that already existed: count duplicates of this source, then merge where distinct.
     await trx.raw(

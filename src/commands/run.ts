@@ -1,5 +1,5 @@
 import { extractorFor } from '../../extractors/registry';
-import type { EntityKind, ExtractorOptions } from '../../extractors/types';
+import { CHAT_KINDS, type ChatKind, type ExtractorOptions } from '../../extractors/types';
 import { TABLES } from '../../loaders/tables';
 import type { OrphanPolicy } from '../../loaders/writer';
 import { openTarget } from '../db/connect';
@@ -9,6 +9,7 @@ import { assertTimeZone } from '../normalize/timestamp';
 import { createProgress } from '../pipeline/progress';
 import { formatRunReport } from '../pipeline/report';
 import { runPipeline } from '../pipeline/run';
+import { Fernet } from '../secrets/fernet';
 
 export interface RunCommandOptions {
   database?: string;
@@ -21,23 +22,51 @@ export interface RunCommandOptions {
   map: string[];
   documents?: string;
   restart: boolean;
+  allowPlaintextKeys: boolean;
   json: boolean;
 }
 
-const ENTITIES = Object.keys(TABLES) as EntityKind[];
+/** What `--map source=target` may name: a kind (`message`) or its table (`messages`), or `ignore`. */
+function mapTarget(name: string): ChatKind | 'ignore' | undefined {
+  if (name === 'ignore') return 'ignore';
+  return CHAT_KINDS.find((k) => k === name || TABLES[k].table === name);
+}
 
-/** `--map a=message,b=ignore` (repeatable) → table map. */
+/** `--map a=message,b=ignore` or `--map users=users,chats=messages` (repeatable) → table map. */
 export function parseTableMap(specs: string[]): ExtractorOptions['tableMap'] {
   const map: ExtractorOptions['tableMap'] = {};
   for (const part of specs.flatMap((s) => s.split(','))) {
     const m = /^([^=]+)=([a-z_]+)$/.exec(part.trim());
-    const target = m?.[2] as EntityKind | 'ignore' | undefined;
-    if (!m || !target || (target !== 'ignore' && !ENTITIES.includes(target))) {
-      throw new EtlError('USAGE', `--map expects table=${[...ENTITIES, 'ignore'].join('|')}, got "${part}".`);
+    const target = m ? mapTarget(m[2]) : undefined;
+    if (!m || !target) {
+      const choices = [...CHAT_KINDS.flatMap((k) => [k, TABLES[k].table]), 'ignore'];
+      throw new EtlError('USAGE', `--map expects source=${[...new Set(choices)].join('|')}, got "${part}".`);
     }
-    map[m[1]] = target;
+    map[m[1].trim()] = target;
   }
   return map;
+}
+
+/**
+ * The key API keys are encrypted with (ETL_ENCRYPTION_KEY). Sources holding keys and no key set:
+ * exit 2 before anything is written, unless plaintext keys were explicitly allowed.
+ */
+function encryptionKey(secrets: number, allowPlaintext: boolean, log: Logger): Fernet | null {
+  const setting = process.env.ETL_ENCRYPTION_KEY ?? '';
+  if (setting !== '') {
+    const { fernet, derived } = Fernet.fromSetting(setting);
+    if (secrets > 0) log.info({ derived }, derived ? 'ETL_ENCRYPTION_KEY is a passphrase: Fernet key = urlsafe_b64encode(sha256(passphrase)), as Mul-in-One derives it' : 'ETL_ENCRYPTION_KEY is a Fernet key, used as it is');
+    return fernet;
+  }
+  if (secrets === 0) return null;
+  if (!allowPlaintext) {
+    throw new EtlError(
+      'USAGE',
+      `The sources hold ${secrets} API keys and ETL_ENCRYPTION_KEY is not set; set it to a Fernet key or a passphrase (keys are stored only encrypted), or pass --allow-plaintext-keys to store them in plaintext.`,
+    );
+  }
+  log.warn({ apiKeys: secrets }, 'ETL_ENCRYPTION_KEY is not set and --allow-plaintext-keys was given: API KEYS WILL BE STORED IN PLAINTEXT (api_profiles.api_key_encrypted = false)');
+  return null;
 }
 
 export async function runCommand(pipeline: string, sources: string[], o: RunCommandOptions, log: Logger): Promise<number> {
@@ -47,6 +76,7 @@ export async function runCommand(pipeline: string, sources: string[], o: RunComm
   // Preflight before connecting: a bad source writes nothing, not even the schema.
   const opened = await extractor.open(sources, { tableMap: parseTableMap(o.map), documentsDir: o.documents });
   for (const note of opened.notes) log.warn(note);
+  const fernet = encryptionKey(opened.secrets ?? 0, o.allowPlaintextKeys, log);
   const target = await openTarget({ databaseUrl: o.database, cwd: process.cwd(), log, poolMax: o.concurrency + 3 });
   try {
     const progress = createProgress(log, Boolean(process.stderr.isTTY) && !o.json);
@@ -62,6 +92,7 @@ export async function runCommand(pipeline: string, sources: string[], o: RunComm
         bcryptCost: o.bcryptCost,
         orphans: o.orphans,
         restart: o.restart,
+        fernet,
       },
       log,
       progress,

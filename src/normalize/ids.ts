@@ -34,3 +34,23 @@ export function tenantId(tenantSlug: string): string {
 export function rowId(tenantSlug: string, entity: string, naturalKey: string): string {
   return uuidv5(`${tenantSlug}/${entity}:${naturalKey}`);
 }
+
+/** Primary key of a row of a global catalog (LLM models, tools, agents…) from its natural key. */
+export function globalRowId(entity: string, naturalKey: string): string {
+  return uuidv5(`global/${entity}:${naturalKey}`);
+}
+
+/**
+ * The slug of a tenant a source names (ITL `tenant_name`): NFKD without combining marks, folded,
+ * runs of anything but letters, digits, `_` and `-` become one `-`. `eTMS` → `etms`,
+ * `Test_eTMS` → `test_etms`, `Demo Company` → `demo-company`. Null when nothing is left.
+ */
+export function tenantSlug(name: string): string | null {
+  const slug = name
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^[-_]+|-+$/g, '');
+  return slug === '' ? null : slug;
+}

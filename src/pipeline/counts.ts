@@ -11,6 +11,10 @@ export interface StreamCounts {
   droppedPlaintextPasswords: number;
   unrecognizedPasswordHashes: number;
   invalidOptionalTimestamps: number;
+  /** API keys encrypted with Fernet, kept (already a token under the key), stored in plaintext (--allow-plaintext-keys). */
+  encryptedSecrets: number;
+  keptSecretTokens: number;
+  plaintextSecrets: number;
   seconds: number;
 }
 
@@ -27,6 +31,9 @@ export function emptyCounts(): StreamCounts {
     droppedPlaintextPasswords: 0,
     unrecognizedPasswordHashes: 0,
     invalidOptionalTimestamps: 0,
+    encryptedSecrets: 0,
+    keptSecretTokens: 0,
+    plaintextSecrets: 0,
     seconds: 0,
   };
 }

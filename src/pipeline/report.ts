@@ -26,6 +26,9 @@ export function formatRunReport(r: RunReport): string {
   say(total('droppedPlaintextPasswords'), 'plaintext passwords dropped (a hash was kept)');
   say(total('unrecognizedPasswordHashes'), 'unrecognized password hashes (user loaded without a password, reset required)');
   say(total('invalidOptionalTimestamps'), 'unparseable optional dates left empty');
+  say(total('encryptedSecrets'), 'API keys stored encrypted (Fernet)');
+  say(total('keptSecretTokens'), 'API keys kept as given (already Fernet tokens under ETL_ENCRYPTION_KEY)');
+  say(total('plaintextSecrets'), 'API keys stored IN PLAINTEXT (--allow-plaintext-keys): set ETL_ENCRYPTION_KEY and run with --restart to encrypt them');
   const mode = {
     fresh: 'loaded',
     restarted: 'reloaded from the start (--restart)',

@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import pLimit from 'p-limit';
 import type { Extractor, OpenedSources, SourceStream } from '../../extractors/types';
-import { DEPENDENCY_LEVELS, TABLES } from '../../loaders/tables';
+import { dependencyLevels, TABLES } from '../../loaders/tables';
 import type { OrphanPolicy } from '../../loaders/writer';
 import { migrateLatest } from '../db/migrate';
 import type { Logger } from '../log';
+import type { Fernet } from '../secrets/fernet';
 import { tenantId as tenantIdOf } from '../normalize/ids';
 import { clearCheckpoints } from './checkpoints';
 import { addCounts, emptyCounts, type StreamCounts } from './counts';
@@ -23,6 +24,8 @@ export interface RunOptions {
   bcryptCost: number;
   orphans: OrphanPolicy;
   restart: boolean;
+  /** Encrypts API keys; null (only with --allow-plaintext-keys) stores them as they are. Never recorded. */
+  fernet?: Fernet | null;
 }
 
 export interface TableReport extends StreamCounts {
@@ -88,7 +91,7 @@ export async function runPipeline(
     const previous = await latestRun(knex, key);
     let mode: RunReport['mode'];
     let runId: string;
-    const settings = { ...opts };
+    const { fernet, ...settings } = opts;
     if (opts.restart) {
       await clearCheckpoints(knex, key);
       runId = await startRun(knex, key, opened.sources, settings);
@@ -110,7 +113,7 @@ export async function runPipeline(
     const counts = new Map<string, StreamCounts>();
     try {
       const limit = pLimit(Math.max(1, opts.concurrency));
-      for (const level of DEPENDENCY_LEVELS) {
+      for (const level of dependencyLevels(opened.streams.map((s) => s.entity))) {
         const streams = opened.streams.filter((s) => level.includes(s.entity));
         await Promise.all(
           streams.map((stream) =>
@@ -126,6 +129,7 @@ export async function runPipeline(
                 batchSize: opts.batchSize,
                 bcryptCost: opts.bcryptCost,
                 orphans: opts.orphans,
+                fernet: fernet ?? null,
                 onProgress: (name, done, total, first) => (first ? progress.start(name, total, done) : progress.update(name, done)),
               });
               counts.set(stream.name, c);

@@ -2,11 +2,12 @@ import type { Knex } from 'knex';
 import pLimit from 'p-limit';
 import os from 'node:os';
 import type { SourceRecord, SourceStream } from '../../extractors/types';
-import type { AnyRow, UserRow } from '../../loaders/rows';
+import type { AnyRow, ApiProfileRow, UserRow } from '../../loaders/rows';
 import { type RejectEntry, writeRejects } from '../../loaders/rejects';
 import { TABLES } from '../../loaders/tables';
 import { type OrphanPolicy, type RowBatch, writeRows } from '../../loaders/writer';
 import { hashPlaintext } from '../normalize/password';
+import { type Fernet, sealSecret } from '../secrets/fernet';
 import { type NormalizeContext, normalizeEntity, type Notes } from '../normalize/records';
 import { type CheckpointKey, loadCheckpoint, saveCheckpoint } from './checkpoints';
 import { addCounts, type StreamCounts } from './counts';
@@ -22,6 +23,8 @@ export interface StreamOptions {
   batchSize: number;
   bcryptCost: number;
   orphans: OrphanPolicy;
+  /** The key API keys are encrypted with; null only when plaintext keys were allowed. */
+  fernet: Fernet | null;
   onProgress(stream: string, done: number, total: number, first: boolean): void;
 }
 
@@ -40,7 +43,7 @@ function addNotes(into: Partial<StreamCounts>, notes: Notes): void {
   for (const [k, v] of Object.entries(notes) as [keyof Notes, number][]) into[k] = (into[k] ?? 0) + v;
 }
 
-async function prepare(records: SourceRecord[], stream: SourceStream, ctx: NormalizeContext, bcryptCost: number): Promise<Prepared> {
+async function prepare(records: SourceRecord[], stream: SourceStream, ctx: NormalizeContext, bcryptCost: number, fernet: Fernet | null): Promise<Prepared> {
   const rows: RowBatch = { rows: [], locators: [], records: [] };
   const rejects: RejectEntry[] = [];
   const notes: Partial<StreamCounts> = {};
@@ -56,6 +59,14 @@ async function prepare(records: SourceRecord[], stream: SourceStream, ctx: Norma
       const row = n.row as UserRow;
       const plaintext = n.plaintext;
       hashes.push(hashLimit(async () => void (row.password_hash = await hashPlaintext(plaintext, bcryptCost))));
+    }
+    if (n.secret !== undefined) {
+      const row = n.row as ApiProfileRow;
+      const sealed = sealSecret(n.secret, fernet);
+      row.api_key_cipher = sealed.value;
+      row.api_key_encrypted = sealed.encrypted;
+      row.api_key_fingerprint = sealed.fingerprint;
+      addNotes(notes, sealed.kept ? { keptSecretTokens: 1 } : sealed.encrypted ? { encryptedSecrets: 1 } : { plaintextSecrets: 1 });
     }
     rows.rows.push(n.row as AnyRow);
     rows.locators.push(rec.locator);
@@ -110,7 +121,7 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
   let pending: Promise<void> = Promise.resolve();
   let buffer: SourceRecord[] = [];
   const flush = async (): Promise<void> => {
-    const prepared = await prepare(buffer, stream, ctx, opts.bcryptCost);
+    const prepared = await prepare(buffer, stream, ctx, opts.bcryptCost, opts.fernet);
     buffer = [];
     await pending;
     pending = write(prepared);

@@ -23,6 +23,7 @@ describe('the README commands work', () => {
 
   test('the README shows the newcomer commands', () => {
     expect(commands).toEqual(expect.arrayContaining(['npm ci', 'npm test', 'npx etl run tinydb fixtures/tinydb/chatcore.json --documents fixtures/documents']));
+    for (const pipeline of ['yaml-personas fixtures/', 'json-seeds fixtures/', 'lowdb fixtures/']) expect(commands.some((c) => c.includes(`npx etl run ${pipeline}`))).toBe(true);
   });
 
   test.each(commands.filter((c) => !RUN_BY_CI.has(c)))('%s', async (command) => {
@@ -34,6 +35,9 @@ describe('the README commands work', () => {
     if (line.includes('etl run tinydb fixtures/tinydb/chatcore.json')) {
       expect(r.stdout).toMatch(/^messages\s+9\s+6\s+1\s+2\s+1\s/m);
     }
+    if (line.includes('etl run yaml-personas fixtures/personas')) expect(r.stdout).toMatch(/^personas\s+6\s+3\s+0\s+3\s/m);
+    if (line.includes('etl run json-seeds fixtures/seeds')) expect(r.stdout).toMatch(/^users\s+4\s+2\s+1\s+1\s/m);
+    if (line.includes('etl run lowdb fixtures/lowdb/db.json')) expect(r.stdout).toMatch(/^messages\s+5\s+4\s+0\s+1\s/m);
     if (!/DATABASE_URL=/.test(line) && line.startsWith('npx etl')) {
       expect(r.stderr).toMatch(/embedded PostgreSQL with its data in \.etl\/pg/);
     }

@@ -30,6 +30,7 @@ export async function runIn(
       bcryptCost: opts.bcryptCost ?? 4,
       orphans: opts.orphans ?? 'infer',
       restart: opts.restart ?? false,
+      fernet: opts.fernet ?? null,
     },
     silentLogger,
     quietProgress,
@@ -53,12 +54,17 @@ export async function checksums(knex: Knex): Promise<Record<string, string>> {
   return out;
 }
 
-/** Checksums of the data columns only (without the etl_* bookkeeping), to compare two databases. */
-export async function dataChecksums(knex: Knex): Promise<Record<string, string>> {
+/**
+ * Checksums of the data columns only (without the etl_* bookkeeping and the columns in `except`),
+ * to compare two databases.
+ */
+export async function dataChecksums(knex: Knex, tables: readonly string[] = DATA_TABLES, except: readonly string[] = []): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const t of DATA_TABLES) {
+  for (const t of tables) {
     const cols = (await knex.raw(`select column_name from information_schema.columns where table_name = ? and column_name not like 'etl\\_%' order by ordinal_position`, [t])).rows
-      .map((r: { column_name: string }) => `"${r.column_name}"`)
+      .map((r: { column_name: string }) => r.column_name)
+      .filter((c: string) => !except.includes(c))
+      .map((c: string) => `"${c}"`)
       .join(', ');
     const res = await knex.raw(`select count(*)::int as n, coalesce(md5(string_agg(md5(row(${cols})::text), '' order by md5(row(${cols})::text))), 'empty') as sum from ${t}`);
     out[t] = `${res.rows[0].n}:${res.rows[0].sum}`;
@@ -70,4 +76,30 @@ export function table(report: RunReport, name: string) {
   const t = report.tables.find((x) => x.table === name);
   if (!t) throw new Error(`no ${name} in report: ${report.tables.map((x) => x.table).join(', ')}`);
   return t;
+}
+
+/** Every table of the target (etl's own included), for scans that must cover everything. */
+export async function allTables(knex: Knex): Promise<string[]> {
+  const res = await knex.raw("select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1");
+  return res.rows.map((r: { table_name: string }) => r.table_name);
+}
+
+/**
+ * The text of every text, varchar, json and jsonb value of every table, one string per table, to
+ * assert that a secret appears nowhere.
+ */
+export async function allStoredText(knex: Knex): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const t of await allTables(knex)) {
+    const cols = (
+      await knex.raw(
+        `select column_name from information_schema.columns where table_schema = 'public' and table_name = ? and data_type in ('text', 'character varying', 'json', 'jsonb')`,
+        [t],
+      )
+    ).rows.map((r: { column_name: string }) => `coalesce("${r.column_name}"::text, '')`);
+    if (cols.length === 0) continue;
+    const res = await knex.raw(`select coalesce(string_agg(concat_ws(' ', ${cols.join(', ')}), ' '), '') as s from "${t}"`);
+    out[t] = res.rows[0].s;
+  }
+  return out;
 }

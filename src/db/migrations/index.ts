@@ -1,11 +1,15 @@
 import type { Knex } from 'knex';
 import * as chatSchema from './20261123_001_chat_schema';
+import * as configAndSeeds from './20261123_002_config_and_seeds';
 
 /**
  * Migrations are imported statically (not discovered on disk) so the same list works from the
  * compiled CLI, from jest running the TypeScript sources, and from the knex CLI via knexfile.ts.
  */
-const MIGRATIONS: ReadonlyArray<[string, Knex.Migration]> = [['20261123_001_chat_schema', chatSchema]];
+const MIGRATIONS: ReadonlyArray<[string, Knex.Migration]> = [
+  ['20261123_001_chat_schema', chatSchema],
+  ['20261123_002_config_and_seeds', configAndSeeds],
+];
 
 export const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => MIGRATIONS.map(([name]) => name),

@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { EtlError } from '../src/errors';
+import { chatCoreEntity } from './tinydb';
+import type { ChatKind, Extractor, ExtractorOptions, OpenedSources, SourceFile, SourceRecord, SourceStream } from './types';
+
+/**
+ * A lowdb JSON file (`{collection: [documents]}`) of a Node app of the same family. lowdb itself
+ * reads the whole file with readFile + JSON.parse (research/libraries.md §2); so does this, read
+ * only (never lowdb's write(), which would reformat the user's file), bounded in size. Collections
+ * map onto users/conversations/messages/sessions/documents by name or by `--map`
+ * (`--map users=users,chats=messages`); a non-empty collection etl does not know stops the run.
+ * Fields are ChatCore's, in snake_case or camelCase (`userId`, `createdAt`); a `userId` that is the
+ * `id` of a document of the users collection is resolved to that user's username; a conversation's
+ * `id` is its conversation id, a message's `chatId` its conversation and `text` its content.
+ */
+const MAX_BYTES = 256 * 1024 * 1024;
+
+const DEFAULT_COLLECTIONS: Readonly<Record<string, ChatKind>> = {
+  users: 'user',
+  conversations: 'conversation',
+  messages: 'message',
+  chat_history: 'message',
+  sessions: 'session',
+};
+
+type Doc = Record<string, unknown>;
+
+/** `createdAt` → `created_at`; snake_case keys win over their camelCase twins. */
+function snakeKeys(doc: Doc): Doc {
+  const out: Doc = {};
+  for (const [k, v] of Object.entries(doc)) {
+    const snake = k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+    if (snake === k || !(snake in doc)) out[snake] = v;
+  }
+  return out;
+}
+
+async function open(paths: string[], options: ExtractorOptions): Promise<OpenedSources> {
+  if (paths.length !== 1) throw new EtlError('USAGE', `etl run lowdb takes one lowdb JSON file, got ${paths.length}; run it once per file.`);
+  const file = path.resolve(paths[0]);
+  const stat = await fs.stat(file).catch(() => null);
+  if (!stat) throw new EtlError('SOURCE_NOT_FOUND', `${paths[0]} does not exist; check the path.`);
+  if (!stat.isFile()) throw new EtlError('USAGE', `${paths[0]} is not a file; etl run lowdb reads one lowdb JSON file.`);
+  if (stat.size > MAX_BYTES) throw new EtlError('USAGE', `${paths[0]} is ${stat.size} bytes; lowdb files are read whole and this one is too big (max ${MAX_BYTES}).`);
+  const buf = await fs.readFile(file);
+  let data: unknown;
+  try {
+    // lowdb throws on an empty file; an empty database here is `{}`, nothing to load.
+    data = buf.length === 0 ? {} : JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf));
+  } catch (e) {
+    throw new EtlError('SOURCE_CORRUPT', `${paths[0]} is not valid UTF-8 JSON (${(e as Error).message}); nothing was written.`);
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new EtlError('SOURCE_CORRUPT', `${paths[0]} is not a lowdb database: the top level must be an object of collections ({collection: [documents]}).`);
+  }
+  const source: SourceFile = { path: file, sha256: createHash('sha256').update(buf).digest('hex'), size: buf.length };
+  const notes: string[] = [];
+  const collections = Object.entries(data as Record<string, unknown>);
+  const kinds = new Map<string, ChatKind>();
+  for (const [name, value] of collections) {
+    const mapped = options.tableMap[name] ?? DEFAULT_COLLECTIONS[name];
+    if (mapped === 'ignore') {
+      notes.push(`collection "${name}" ignored as asked by --map ${name}=ignore`);
+      continue;
+    }
+    if (!Array.isArray(value)) {
+      if (mapped === undefined) {
+        notes.push(`"${name}" is not a collection (an array), so not read`);
+        continue;
+      }
+      throw new EtlError('SOURCE_CORRUPT', `${paths[0]}: collection "${name}" is not an array of documents.`);
+    }
+    const bad = value.findIndex((d) => d === null || typeof d !== 'object' || Array.isArray(d));
+    if (bad >= 0) throw new EtlError('SOURCE_CORRUPT', `${paths[0]}: ${name}[${bad}] is not a JSON object.`);
+    if (mapped === undefined) {
+      if (value.length === 0) continue;
+      throw new EtlError(
+        'UNKNOWN_TABLE',
+        `${paths[0]} has a collection "${name}" (${value.length} documents) that etl does not know; map it with --map ${name}=users|conversations|messages|sessions|documents, or skip it with --map ${name}=ignore.`,
+      );
+    }
+    kinds.set(name, mapped);
+  }
+  // userId → username, from the collections mapped onto users.
+  const usernames = new Map<string, unknown>();
+  for (const [name, kind] of kinds) {
+    if (kind !== 'user') continue;
+    for (const d of (data as Record<string, Doc[]>)[name]) {
+      const id = d.id ?? d._id;
+      const username = d.username ?? d.user_id ?? d.userId;
+      if ((typeof id === 'string' || typeof id === 'number') && username !== undefined) usernames.set(String(id), username);
+    }
+  }
+  const streams: SourceStream[] = [];
+  for (const [name, kind] of kinds) {
+    const docs = (data as Record<string, Doc[]>)[name];
+    const records: SourceRecord[] = docs.map((raw, i) => {
+      const doc = snakeKeys(raw);
+      if (kind !== 'user' && doc.username === undefined && (typeof doc.user_id === 'string' || typeof doc.user_id === 'number')) {
+        const username = usernames.get(String(doc.user_id));
+        if (username !== undefined) doc.user_id = username;
+      }
+      const id = typeof raw.id === 'string' || typeof raw.id === 'number' ? String(raw.id) : String(i);
+      if (kind === 'conversation') doc.conversation_id ??= raw.id;
+      if (kind === 'message') {
+        doc.conversation_id ??= doc.chat_id;
+        doc.message_id ??= raw.id;
+        doc.content ??= doc.text;
+      }
+      const entity = kind === 'document' ? { kind: 'document' as const, docType: name, body: raw } : chatCoreEntity(kind, doc);
+      return { locator: { file, table: name, id }, ordinal: i, entity, raw };
+    });
+    streams.push({
+      name,
+      entity: kind,
+      source,
+      count: records.length,
+      async *read(fromOrdinal: number) {
+        for (let i = fromOrdinal; i < records.length; i += 5000) yield records.slice(i, i + 5000);
+      },
+    });
+  }
+  return { sources: [source], streams, notes };
+}
+
+export const lowdbExtractor: Extractor = {
+  name: 'lowdb',
+  summary: 'a lowdb JSON file ({collection: [documents]}) of users, chats, messages (map collections with --map)',
+  open,
+};
