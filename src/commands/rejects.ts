@@ -14,6 +14,7 @@ export interface RejectsOptions {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PAGE = 1000;
+const PIPE_CLOSED = Symbol('stdout closed');
 
 /**
  * One JSON document per line for every entry of etl_rejects, in source order: where the record is
@@ -54,13 +55,24 @@ export async function exportRejects(knex: Knex, o: RejectsOptions, write: (line:
 
 export async function rejectsCommand(o: RejectsOptions, log: Logger): Promise<number> {
   const target = await openTarget({ databaseUrl: o.database, cwd: process.cwd(), log });
+  // A reader that stops early (`etl rejects | head`) closes the pipe: stop exporting, quietly.
+  let closed = false;
+  const onError = (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') closed = true;
+  };
+  process.stdout.on('error', onError);
   try {
     const n = await exportRejects(target.knex, o, async (line) => {
-      if (!process.stdout.write(line)) await once(process.stdout, 'drain');
+      if (closed) throw PIPE_CLOSED;
+      if (!process.stdout.write(line)) await once(process.stdout, 'drain').catch(() => undefined); // rejects on EPIPE: `closed` is then set
+    }).catch((e) => {
+      if (e === PIPE_CLOSED) return -1;
+      throw e;
     });
-    log.info({ entries: n }, 'rejects exported');
+    if (n >= 0) log.info({ entries: n }, 'rejects exported');
     return 0;
   } finally {
+    process.stdout.off('error', onError);
     await target.close();
   }
 }

@@ -30,9 +30,11 @@ export interface RecordedRun {
 
 /** A row verify expects: its checksum-column hash, and the source and locator of the record that first wrote it. */
 export interface ExpectedRow {
-  hash: Buffer;
+  hash: string;
   source: string;
   locator: string;
+  /** Set by the target side once the row is found. */
+  seen?: boolean;
 }
 
 /** What verify knows so far, over all runs in load order. */
@@ -106,7 +108,7 @@ function inferredParent(parent: 'user' | 'conversation', child: Record<string, u
 }
 
 const COLUMNS = new Map<TableSpec, string[]>();
-function hashOf(spec: TableSpec, row: Record<string, unknown>): Buffer {
+function hashOf(spec: TableSpec, row: Record<string, unknown>): string {
   let cols = COLUMNS.get(spec);
   if (!cols) COLUMNS.set(spec, (cols = checksumColumns(spec)));
   return rowHash(cols.map((c) => row[c]));

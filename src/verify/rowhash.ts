@@ -15,17 +15,20 @@ export function checksumColumns(spec: TableSpec): string[] {
   return spec.columns.filter((c) => !rewritable.has(c) && !c.startsWith('etl_'));
 }
 
-/** md5 of the stable JSON of the column values in order; the same on both sides by construction. */
-export function rowHash(values: readonly unknown[]): Buffer {
-  return createHash('md5').update(stringify(values.map((v) => (v === undefined ? null : v)))).digest();
+/**
+ * md5 of the stable JSON of the column values in order; the same on both sides by construction.
+ * Kept as a 16-character latin1 string: a Buffer per expected row would cost ~10× the memory.
+ */
+export function rowHash(values: readonly unknown[]): string {
+  return createHash('md5').update(stringify(values.map((v) => (v === undefined ? null : v)))).digest('binary');
 }
 
 /** Order-independent checksum of a set of rows: XOR of their row hashes, with the count. */
 export class SetChecksum {
   private acc = Buffer.alloc(16);
   count = 0;
-  add(h: Buffer): void {
-    for (let i = 0; i < 16; i++) this.acc[i] ^= h[i];
+  add(h: string): void {
+    for (let i = 0; i < 16; i++) this.acc[i] ^= h.charCodeAt(i);
     this.count++;
   }
   toString(): string {
