@@ -4,7 +4,7 @@ import { freshDatabase } from '../support/db';
 import { allChecksums, runIn } from '../support/pipeline';
 import { sample, samplesPresent } from '../support/samples';
 import { rowId } from '../../src/normalize/ids';
-import { verifyTarget, type VerifyReport } from '../../src/verify/verify';
+import { readOnly, verifyTarget, type VerifyReport } from '../../src/verify/verify';
 
 const FIXTURE = path.resolve(__dirname, '../../fixtures/tinydb/chatcore.json');
 const DOCUMENTS = path.resolve(__dirname, '../../fixtures/documents');
@@ -107,6 +107,12 @@ describe('etl verify (in-process)', () => {
     expect(bad['no two users fold to one key']).toMatch(/"Ädmin" folds to "ädmin", not to its key "admin"/);
     expect(bad['no plaintext secret from the sources']).toMatch(/etl_rejects\.record: 1 row.*users\.email: 1 row/);
     expect(bad['no plaintext secret from the sources']).not.toMatch(/correct horse/);
+  });
+
+  test('verify, status and rejects read in a READ ONLY transaction: a write there fails', async () => {
+    await runIn(db.knex, 'tinydb', [FIXTURE]);
+    await expect(readOnly(db.knex, (trx) => trx('messages').delete())).rejects.toThrow(/read-only transaction/);
+    expect(Number((await db.knex('messages').count<{ count: string }[]>('* as count'))[0].count)).toBe(6);
   });
 
   test('a target without the schema is refused, and verify creates nothing', async () => {
