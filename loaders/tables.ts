@@ -11,11 +11,14 @@ export type InferCounter = 'inferredUsers' | 'inferredConversations' | 'imported
 
 /** How to create a missing parent from the references the staged child rows carry. */
 export interface InferRule {
-  /** SQL condition over the stage row `s`: which missing references this rule creates. */
-  where?: string;
+  /** Which missing references this rule creates: stage rows whose `column` equals `equals`. */
+  when?: { column: string; equals: string };
   /** Created whatever `--orphans` says (imported-history conversations are not orphans). */
   always?: boolean;
-  /** Parent column → SQL expression over the stage row `s`; the etl_* columns are added. */
+  /**
+   * Parent column → value: `s.<column>` of the stage row, a quoted string, `null`, `true` or
+   * `false` (SQL the writer runs, and that `stageValue` evaluates for verify); etl_* are added.
+   */
   values: Readonly<Record<string, string>>;
   counter: InferCounter;
   /** An `inferred` entry per created parent, its message built from a returned parent column. */
@@ -115,9 +118,9 @@ const ORPHAN_CONVERSATION: ParentRef = {
   message: () => 'references a conversation that the source has no record of',
   infer: [
     // Messages of the oldest format have no conversation: one imported history per user, always.
-    { where: "s._conv_kind = 'imported_history'", always: true, values: conversationFromMessages('imported_history', false, "'Imported history'"), counter: 'importedHistory' },
+    { when: { column: '_conv_kind', equals: 'imported_history' }, always: true, values: conversationFromMessages('imported_history', false, "'Imported history'"), counter: 'importedHistory' },
     {
-      where: "s._conv_kind = 'legacy'",
+      when: { column: '_conv_kind', equals: 'legacy' },
       values: conversationFromMessages('legacy', true, 'null'),
       counter: 'inferredConversations',
       report: {
@@ -297,6 +300,20 @@ export const TABLES: Readonly<Record<EntityKind, TableSpec>> = {
 };
 
 export const ENTITY_KINDS = Object.keys(TABLES) as EntityKind[];
+
+/** The value an InferRule gives a parent column, for a staged child row (see InferRule.values). */
+export function stageValue(expr: string, row: Readonly<Record<string, unknown>>): unknown {
+  if (expr.startsWith('s.')) return row[expr.slice(2)];
+  if (/^'[^']*'$/.test(expr)) return expr.slice(1, -1);
+  if (expr === 'null') return null;
+  if (expr === 'true' || expr === 'false') return expr === 'true';
+  throw new Error(`infer rule value ${expr} is not a stage column, a string, null or a boolean`);
+}
+
+/** Which table each inferred-row counter counts rows of, from the specs' infer rules. */
+export const INFERRED_TABLE: Readonly<Partial<Record<InferCounter, string>>> = Object.fromEntries(
+  Object.values(TABLES).flatMap((spec) => spec.parents.flatMap((ref) => (ref.infer ?? []).map((rule) => [rule.counter, ref.table]))),
+);
 
 /** The entity kind whose rows a table holds. */
 export function kindOfTable(table: string): EntityKind | undefined {

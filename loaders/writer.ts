@@ -8,6 +8,8 @@ import type { RejectEntry } from './rejects';
 
 export type OrphanPolicy = 'infer' | 'reject';
 
+/** Which table the parent rows the writer infers land in (counted in the child stream's figures). */
+
 export interface BatchContext {
   runId: string;
   fingerprint: string;
@@ -29,6 +31,9 @@ export interface WriteResult {
   inferredUsers: number;
   inferredConversations: number;
   importedHistory: number;
+  /** Of the loaded records' rows: new rows, and existing rows this batch rewrote (the rest were unchanged). */
+  inserted: number;
+  updated: number;
   /** Merge/orphan/inferred outcomes found by the database, to be written with the batch. */
   entries: RejectEntry[];
 }
@@ -46,7 +51,7 @@ function q(name: string): string {
  * The caller adds the normalization rejects and the checkpoint to the same transaction.
  */
 export async function writeRows(trx: Knex.Transaction, spec: TableSpec, batch: RowBatch, ctx: BatchContext): Promise<WriteResult> {
-  const result: WriteResult = { loaded: 0, merged: 0, rejected: 0, inferredUsers: 0, inferredConversations: 0, importedHistory: 0, entries: [] };
+  const result: WriteResult = { loaded: 0, merged: 0, rejected: 0, inferredUsers: 0, inferredConversations: 0, importedHistory: 0, inserted: 0, updated: 0, entries: [] };
   if (batch.rows.length === 0) return result;
   const entry = (i: number, outcome: RejectEntry['outcome'], reasonCode: string, message: string, mergedInto?: string): RejectEntry => ({
     stream: ctx.stream,
@@ -80,7 +85,7 @@ export async function writeRows(trx: Knex.Transaction, spec: TableSpec, batch: R
     const res = await trx.raw(
       `insert into ${q(ref.table)} (${columns.map(q).join(', ')})
        select distinct on (s.${q(ref.column)}) ${values.join(', ')}
-       from ${STAGE} s where ${missing}${rule.where ? ` and ${rule.where}` : ''} order by s.${q(ref.column)}, s._ord
+       from ${STAGE} s where ${missing}${rule.when ? ` and s.${q(rule.when.column)} = '${rule.when.equals}'` : ''} order by s.${q(ref.column)}, s._ord
        on conflict (id) do nothing returning ${returning}`,
       [ctx.runId],
     );
@@ -127,6 +132,7 @@ export async function writeRows(trx: Knex.Transaction, spec: TableSpec, batch: R
   const cols = spec.columns.map(q).join(', ');
   const pickOne = (from: string) => `select distinct on (s.id) ${spec.columns.map((c) => `s.${q(c)}`).join(', ')} from ${from} s order by s.id, ${spec.pick}`;
   const inserted = await trx.raw(`insert into ${q(spec.table)} (${cols}) ${pickOne(STAGE)} on conflict (id) do nothing returning id`);
+  result.inserted = inserted.rows.length;
   const distinctRows = batch.rows.length - result.rejected - result.merged;
   if (inserted.rows.length < distinctRows) {
     // Rows that already existed: count duplicates of this source, then merge where distinct.
@@ -147,8 +153,14 @@ export async function writeRows(trx: Knex.Transaction, spec: TableSpec, batch: R
     const distinct = `(${updated.map((c) => `t.${q(c)}`).join(', ')}) is distinct from (${updated.map(newValue).join(', ')})`;
     const sameSourceDuplicate = 't.etl_source = excluded.etl_source and t.etl_locator <> excluded.etl_locator';
     const allowed = spec.duplicateWins ? `(not (${sameSourceDuplicate}) or ${spec.duplicateWins})` : `not (${sameSourceDuplicate})`;
-    await trx.raw(`insert into ${q(spec.table)} as t (${cols}) ${pickOne(EXISTING)} on conflict (id) do update set ${set} where ${distinct} and ${allowed}`);
+    const upserted = await trx.raw(`insert into ${q(spec.table)} as t (${cols}) ${pickOne(EXISTING)} on conflict (id) do update set ${set} where ${distinct} and ${allowed} returning t.id`);
+    const mergedIds = new Set((crossBatch.rows as { id: string }[]).map((r) => r.id));
+    result.updated = (upserted.rows as { id: string }[]).filter((r) => !mergedIds.has(r.id)).length;
+    await trx.raw(`drop table ${EXISTING}`);
   }
+  // Dropped now rather than at commit: inside an enclosing transaction (etl run --dry-run) a batch
+  // is a savepoint, and the next batch creates the stage again.
+  await trx.raw(`drop table ${STAGE}`);
   result.loaded = batch.rows.length - result.merged - result.rejected;
   return result;
 }

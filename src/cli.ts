@@ -1,6 +1,9 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXTRACTORS } from '../extractors/registry';
 import { migrateCommand } from './commands/migrate';
+import { rejectsCommand, type RejectsOptions } from './commands/rejects';
+import { statusCommand } from './commands/status';
+import { verifyCommand } from './commands/verify';
 import { runCommand, type RunCommandOptions } from './commands/run';
 import { isEtlError } from './errors';
 import { createLogger, type Logger } from './log';
@@ -42,8 +45,31 @@ function program(log: Logger, setCode: (c: number) => void): Command {
     .option('--bcrypt-cost <n>', 'bcrypt cost for plaintext-only legacy passwords', int(4, 31), 12)
     .option('--restart', 'forget checkpoints of this source and do a full pass', false)
     .option('--allow-plaintext-keys', 'with no ETL_ENCRYPTION_KEY, store API keys in plaintext (loudly reported)', false)
+    .option('--max-rejects <n>', 'stop the run (exit 1) once more than n records are rejected; a rerun resumes', int(0, Number.MAX_SAFE_INTEGER))
+    .option('--dry-run', 'do everything in one transaction that is rolled back, and print what would be inserted, updated, unchanged, merged or rejected', false)
     .option('--json', 'print the run report as one JSON document on stdout', false)
     .action(async (pipeline: string, sources: string[], o: RunCommandOptions) => setCode(await runCommand(pipeline, sources, o, log)));
+
+  p.command('verify')
+    .description('prove every run recorded in the target against its sources: counts, missing/extra ids, checksums, integrity (reads only)')
+    .addOption(database())
+    .option('--json', 'print the result as one JSON document on stdout', false)
+    .addHelpText('after', '\nExit codes: 0 everything holds, 1 a difference was found, 2 bad usage or a target without the etl schema.')
+    .action(async (o: { database?: string; json: boolean }) => setCode(await verifyCommand(o, log)));
+
+  p.command('status')
+    .description('runs, checkpoints and reject counts of the target (reads only)')
+    .addOption(database())
+    .option('--json', 'print the result as one JSON document on stdout', false)
+    .action(async (o: { database?: string; json: boolean }) => setCode(await statusCommand(o, log)));
+
+  p.command('rejects')
+    .description('export rejected, merged and inferred records as NDJSON (one JSON document per line), secrets redacted')
+    .addOption(database())
+    .option('--run <id>', 'only this run (ids: etl status)')
+    .option('--stream <name>', 'only this stream (source table), e.g. chat_history')
+    .addOption(new Option('--outcome <outcome>', 'only this outcome').choices(['rejected', 'merged', 'inferred']))
+    .action(async (o: RejectsOptions) => setCode(await rejectsCommand(o, log)));
 
   p.command('migrate')
     .description('apply the target schema (etl run does this itself)')

@@ -13,7 +13,9 @@ export type ErrorCode =
   | 'DATABASE_UNREACHABLE'
   | 'EMBEDDED_START_FAILED'
   | 'RUN_LOCKED'
-  | 'RUN_FAILED';
+  | 'RUN_FAILED'
+  | 'TOO_MANY_REJECTS'
+  | 'NO_SCHEMA';
 
 /** Exit code 2: bad usage or bad input, nothing written. Exit code 1: a run failed. */
 const BAD_INPUT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -27,6 +29,7 @@ const BAD_INPUT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'DATABASE_UNREACHABLE',
   'EMBEDDED_START_FAILED',
   'RUN_LOCKED',
+  'NO_SCHEMA',
 ]);
 
 export class EtlError extends Error {

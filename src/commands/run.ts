@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { extractorFor } from '../../extractors/registry';
 import { CHAT_KINDS, type ChatKind, type ExtractorOptions } from '../../extractors/types';
 import { TABLES } from '../../loaders/tables';
@@ -7,7 +8,7 @@ import { EtlError } from '../errors';
 import type { Logger } from '../log';
 import { assertTimeZone } from '../normalize/timestamp';
 import { createProgress } from '../pipeline/progress';
-import { formatRunReport } from '../pipeline/report';
+import { formatPlan, formatRunReport } from '../pipeline/report';
 import { runPipeline } from '../pipeline/run';
 import { Fernet } from '../secrets/fernet';
 
@@ -24,6 +25,8 @@ export interface RunCommandOptions {
   restart: boolean;
   allowPlaintextKeys: boolean;
   json: boolean;
+  maxRejects?: number;
+  dryRun: boolean;
 }
 
 /** What `--map source=target` may name: a kind (`message`) or its table (`messages`), or `ignore`. */
@@ -74,7 +77,8 @@ export async function runCommand(pipeline: string, sources: string[], o: RunComm
   assertTimeZone(o.sourceTimezone);
   if (!/^[a-z0-9][a-z0-9_-]*$/i.test(o.tenant)) throw new EtlError('USAGE', `--tenant must be a slug of letters, digits, - and _, got "${o.tenant}".`);
   // Preflight before connecting: a bad source writes nothing, not even the schema.
-  const opened = await extractor.open(sources, { tableMap: parseTableMap(o.map), documentsDir: o.documents });
+  const tableMap = parseTableMap(o.map);
+  const opened = await extractor.open(sources, { tableMap, documentsDir: o.documents });
   for (const note of opened.notes) log.warn(note);
   const fernet = encryptionKey(opened.secrets ?? 0, o.allowPlaintextKeys, log);
   const target = await openTarget({ databaseUrl: o.database, cwd: process.cwd(), log, poolMax: o.concurrency + 3 });
@@ -93,11 +97,14 @@ export async function runCommand(pipeline: string, sources: string[], o: RunComm
         orphans: o.orphans,
         restart: o.restart,
         fernet,
+        maxRejects: o.maxRejects,
+        dryRun: o.dryRun,
+        inputs: { paths: sources.map((p) => path.resolve(p)), tableMap, documentsDir: o.documents === undefined ? undefined : path.resolve(o.documents) },
       },
       log,
       progress,
     );
-    process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : formatRunReport(report) + '\n');
+    process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : (report.dryRun ? formatPlan(report) : formatRunReport(report)) + '\n');
     return 0;
   } finally {
     await target.close();

@@ -7,6 +7,9 @@ export interface StreamCounts {
   inferredUsers: number;
   inferredConversations: number;
   importedHistory: number;
+  /** Of the loaded records: rows new to the table, and existing rows rewritten (the rest were unchanged). */
+  inserted: number;
+  updated: number;
   repaired: number;
   droppedPlaintextPasswords: number;
   unrecognizedPasswordHashes: number;
@@ -27,6 +30,8 @@ export function emptyCounts(): StreamCounts {
     inferredUsers: 0,
     inferredConversations: 0,
     importedHistory: 0,
+    inserted: 0,
+    updated: 0,
     repaired: 0,
     droppedPlaintextPasswords: 0,
     unrecognizedPasswordHashes: 0,
@@ -41,5 +46,11 @@ export function emptyCounts(): StreamCounts {
 export function addCounts(a: StreamCounts, b: Partial<StreamCounts>): StreamCounts {
   const out = { ...a };
   for (const k of Object.keys(out) as (keyof StreamCounts)[]) out[k] += b[k] ?? 0;
+  return out;
+}
+
+export function subtractCounts(a: StreamCounts, b: StreamCounts): StreamCounts {
+  const out = { ...a };
+  for (const k of Object.keys(out) as (keyof StreamCounts)[]) out[k] -= b[k];
   return out;
 }

@@ -10,6 +10,33 @@ const COLUMNS = [
   ['seconds', 'seconds'],
 ] as const;
 
+/** Columns padded like pgloader's summary: the first left-aligned, the others right-aligned. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+}
+
+/** What `etl run --dry-run` found: per table, what the run would do; nothing was written. */
+export function formatPlan(r: RunReport): string {
+  const plan = r.plan ?? [];
+  const out = formatTable(
+    ['table', 'read', 'insert', 'update', 'unchanged', 'merged', 'rejected'],
+    plan.map((p) => [p.table, ...[p.read, p.inserted, p.updated, p.unchanged, p.merged, p.rejected].map(String)]),
+  );
+  const what =
+    r.mode === 'already-done'
+      ? 'this source is already loaded; a run would change nothing (add --restart for a full pass)'
+      : r.mode === 'resumed'
+        ? 'a run would resume the interrupted run from its checkpoints (figures: the rest of the work only)'
+        : r.mode === 'restarted'
+          ? 'a run would do a full pass over the sources (--restart)'
+          : 'a run would load the sources';
+  out.push('', `dry run (${r.pipeline}, tenant ${r.tenant}): ${what}. Nothing was written: everything ran in one transaction that was rolled back.`);
+  for (const n of r.notes) out.push(`  - ${n}`);
+  return out.join('\n');
+}
+
 /** The end-of-run summary, like pgloader's: one line per table, then what etl had to decide. */
 export function formatRunReport(r: RunReport): string {
   const rows = r.tables.map((t) => COLUMNS.map(([, k]) => (k === 'seconds' ? t.seconds.toFixed(2) : String(t[k]))));

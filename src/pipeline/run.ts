@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import pLimit from 'p-limit';
-import type { Extractor, OpenedSources, SourceStream } from '../../extractors/types';
-import { dependencyLevels, TABLES } from '../../loaders/tables';
+import type { Extractor, ExtractorOptions, OpenedSources, SourceStream } from '../../extractors/types';
+import { dependencyLevels, INFERRED_TABLE, TABLES } from '../../loaders/tables';
 import type { OrphanPolicy } from '../../loaders/writer';
-import { migrateLatest } from '../db/migrate';
+import { migrateInTransaction, migrateLatest } from '../db/migrate';
+import { EtlError } from '../errors';
 import type { Logger } from '../log';
 import type { Fernet } from '../secrets/fernet';
 import { tenantId as tenantIdOf } from '../normalize/ids';
 import { clearCheckpoints } from './checkpoints';
-import { addCounts, emptyCounts, type StreamCounts } from './counts';
+import { addCounts, emptyCounts, type StreamCounts, subtractCounts } from './counts';
 import { finalizeConversations } from './finalize';
 import { acquireRunLock } from './lock';
 import type { Progress } from './progress';
@@ -26,6 +27,29 @@ export interface RunOptions {
   restart: boolean;
   /** Encrypts API keys; null (only with --allow-plaintext-keys) stores them as they are. Never recorded. */
   fernet?: Fernet | null;
+  /** Stop the run (exit 1) once it has rejected more than this many records; committed batches stay. */
+  maxRejects?: number;
+  /** Run for real inside one transaction, then roll it back: the report says what a run would do. */
+  dryRun?: boolean;
+  /** How the sources were opened, recorded with the run so that `etl verify` can open them again. */
+  inputs?: RunInputs;
+}
+
+export interface RunInputs {
+  paths: string[];
+  tableMap: ExtractorOptions['tableMap'];
+  documentsDir?: string;
+}
+
+/** One line of a dry run's plan: what would happen to a table's rows. */
+export interface PlanRow {
+  table: string;
+  read: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  merged: number;
+  rejected: number;
 }
 
 export interface TableReport extends StreamCounts {
@@ -43,6 +67,9 @@ export interface RunReport {
   tables: TableReport[];
   notes: string[];
   seconds: number;
+  /** Only for --dry-run: nothing was written, and this is what the run would have done per table. */
+  dryRun?: true;
+  plan?: PlanRow[];
 }
 
 /** Identity of a run: the sources' content and the options that change what rows they produce. */
@@ -61,18 +88,50 @@ function tableReports(streams: readonly SourceStream[], counts: ReadonlyMap<stri
   return [...byTable].map(([table, c]) => ({ table, ...c }));
 }
 
+/** `etl_source` of the tenant row a run creates from --tenant (no source file holds it). */
+export const RUN_TENANT_SOURCE = 'cli';
+
 async function ensureTenant(knex: Knex, slug: string, runId: string): Promise<string> {
   const id = tenantIdOf(slug);
   await knex('tenants')
-    .insert({ id, slug, name: slug, created_at: null, etl_run_id: runId, etl_source: 'cli', etl_locator: `--tenant ${slug}` })
+    .insert({ id, slug, name: slug, created_at: null, etl_run_id: runId, etl_source: RUN_TENANT_SOURCE, etl_locator: `--tenant ${slug}` })
     .onConflict('id')
     .ignore();
   return id;
 }
 
+/** Per target table: rows of its own streams, plus the rows other streams inferred into it. */
+export function planOf(tables: readonly TableReport[]): PlanRow[] {
+  const plan = new Map<string, PlanRow>();
+  const row = (table: string): PlanRow => {
+    let r = plan.get(table);
+    if (!r) plan.set(table, (r = { table, read: 0, inserted: 0, updated: 0, unchanged: 0, merged: 0, rejected: 0 }));
+    return r;
+  };
+  for (const t of tables) {
+    const r = row(t.table);
+    r.read += t.read;
+    r.inserted += t.inserted;
+    r.updated += t.updated;
+    r.unchanged += t.loaded - t.inserted - t.updated;
+    r.merged += t.merged;
+    r.rejected += t.rejected;
+  }
+  for (const t of tables) {
+    for (const [count, table] of Object.entries(INFERRED_TABLE) as [keyof typeof INFERRED_TABLE, string][]) {
+      if (t[count] > 0) row(table).inserted += t[count];
+    }
+  }
+  return [...plan.values()];
+}
+
+const ROLLBACK = Symbol('dry run: roll back');
+
 /**
  * Runs a pipeline whose sources already passed preflight: migrate, lock, decide fresh / resume /
  * nothing to do, load the streams in dependency order, finalize, record the run.
+ * With `dryRun`, all of it (the migrations of a fresh target too) happens in one transaction
+ * that is rolled back, one stream at a time on that transaction's connection.
  */
 export async function runPipeline(
   knex: Knex,
@@ -82,9 +141,37 @@ export async function runPipeline(
   log: Logger,
   progress: Progress,
 ): Promise<RunReport> {
+  if (!opts.dryRun) {
+    await migrateLatest(knex);
+    return (await runLocked(knex, extractor, opened, opts, log, progress, false)).report;
+  }
+  let result: { report: RunReport; thisInvocation: TableReport[] } | undefined;
+  try {
+    await knex.transaction(async (trx) => {
+      await migrateInTransaction(trx);
+      result = await runLocked(trx, extractor, opened, { ...opts, concurrency: 1 }, log, progress, true);
+      throw ROLLBACK;
+    });
+  } catch (e) {
+    if (e !== ROLLBACK) throw e;
+  }
+  const { report, thisInvocation } = result!;
+  log.info({ runId: report.runId }, 'dry run: everything was rolled back; nothing was written');
+  // The plan is what this invocation would do: a resumed run's earlier batches are already in the target.
+  return { ...report, dryRun: true, plan: planOf(thisInvocation) };
+}
+
+async function runLocked(
+  knex: Knex,
+  extractor: Extractor,
+  opened: OpenedSources,
+  opts: RunOptions,
+  log: Logger,
+  progress: Progress,
+  inTransaction: boolean,
+): Promise<{ report: RunReport; thisInvocation: TableReport[] }> {
   const t0 = Date.now();
-  await migrateLatest(knex);
-  const lock = await acquireRunLock(knex);
+  const lock = await acquireRunLock(knex, 5000, inTransaction);
   try {
     const fingerprint = runFingerprint(extractor.name, opened, opts);
     const key = { pipeline: extractor.name, tenant: opts.tenant, fingerprint };
@@ -111,11 +198,25 @@ export async function runPipeline(
     log.info({ runId, pipeline: extractor.name, tenant: opts.tenant, mode, sources: opened.sources.map((s) => ({ path: s.path, sha256: s.sha256, bytes: s.size })) }, 'run started');
     const tenantId = mode === 'already-done' ? tenantIdOf(opts.tenant) : await ensureTenant(knex, opts.tenant, runId);
     const counts = new Map<string, StreamCounts>();
+    const live = new Map<string, StreamCounts>();
+    const initial = new Map<string, StreamCounts>();
+    const onCounts = (name: string, c: StreamCounts, batch: boolean): void => {
+      live.set(name, c);
+      if (!batch) initial.set(name, c);
+      if (opts.maxRejects === undefined || !batch) return;
+      const rejected = [...live.values()].reduce((n, x) => n + x.rejected, 0);
+      if (rejected > opts.maxRejects) {
+        throw new EtlError(
+          'TOO_MANY_REJECTS',
+          `Stopped: ${rejected} records rejected, more than --max-rejects ${opts.maxRejects} (stream ${name}). The batches before this point are committed; see why with \`etl rejects --run ${runId}\`, fix the source or the mapping (or raise --max-rejects), then run the same command again to resume.`,
+        );
+      }
+    };
     try {
       const limit = pLimit(Math.max(1, opts.concurrency));
       for (const level of dependencyLevels(opened.streams.map((s) => s.entity))) {
         const streams = opened.streams.filter((s) => level.includes(s.entity));
-        await Promise.all(
+        await settleAll(
           streams.map((stream) =>
             limit(async () => {
               const c = await runStream(stream, {
@@ -130,6 +231,7 @@ export async function runPipeline(
                 bcryptCost: opts.bcryptCost,
                 orphans: opts.orphans,
                 fernet: fernet ?? null,
+                onCounts,
                 onProgress: (name, done, total, first) => (first ? progress.start(name, total, done) : progress.update(name, done)),
               });
               counts.set(stream.name, c);
@@ -152,8 +254,10 @@ export async function runPipeline(
       };
       if (mode !== 'already-done') await finishRun(knex, runId, 'done', report);
       log.info({ runId, seconds: report.seconds }, 'run finished');
-      return report;
+      const delta = new Map([...counts].map(([name, c]) => [name, subtractCounts(c, initial.get(name) ?? emptyCounts())]));
+      return { report, thisInvocation: tableReports(opened.streams, delta) };
     } catch (e) {
+      if (inTransaction) throw e;
       await finishRun(knex, runId, 'failed', { tables: tableReports(opened.streams, counts) }, (e as Error).message).catch(() => undefined);
       throw e;
     }
@@ -161,4 +265,11 @@ export async function runPipeline(
     progress.stop();
     await lock.release();
   }
+}
+
+/** Like Promise.all, but waits for every stream to stop before rethrowing the first failure. */
+async function settleAll(promises: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }

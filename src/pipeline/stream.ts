@@ -26,6 +26,8 @@ export interface StreamOptions {
   /** The key API keys are encrypted with; null only when plaintext keys were allowed. */
   fernet: Fernet | null;
   onProgress(stream: string, done: number, total: number, first: boolean): void;
+  /** The stream's committed figures: at the start (from its checkpoint, `batch` false), then after every batch; may throw to stop the run. */
+  onCounts?(stream: string, counts: StreamCounts, batch: boolean): void;
 }
 
 interface Prepared {
@@ -86,6 +88,7 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
   const spec = TABLES[stream.entity];
   const key: CheckpointKey = { pipeline: opts.pipeline, tenant: opts.tenant, fingerprint: opts.fingerprint, stream: stream.name };
   const cp = await loadCheckpoint(opts.knex, key);
+  opts.onCounts?.(stream.name, cp.counts, false);
   if (cp.done) return cp.counts;
   const ctx: NormalizeContext = { tenant: opts.tenant, tenantId: opts.tenantId, runId: opts.runId, source: stream.source.sha256, sourceTimeZone: opts.sourceTimeZone };
   let counts = cp.counts;
@@ -108,6 +111,8 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
         inferredUsers: res.inferredUsers,
         inferredConversations: res.inferredConversations,
         importedHistory: res.importedHistory,
+        inserted: res.inserted,
+        updated: res.updated,
         seconds: (now - t0) / 1000,
       });
       await saveCheckpoint(trx, key, opts.runId, { position: p.position, done, counts: next });
@@ -116,6 +121,7 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
     });
     position = p.position;
     opts.onProgress(stream.name, position, stream.count, false);
+    opts.onCounts?.(stream.name, counts, true);
   };
 
   let pending: Promise<void> = Promise.resolve();

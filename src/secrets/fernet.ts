@@ -14,6 +14,18 @@ function b64url(buf: Buffer): string {
 
 const FERNET_KEY = /^[A-Za-z0-9_-]{43}=$/;
 
+/** A token's bytes when `value` has a Fernet token's shape (whatever its key), else null. */
+function tokenBytes(value: string): Buffer | null {
+  if (!/^[A-Za-z0-9_-]+=*$/.test(value)) return null;
+  const raw = Buffer.from(value, 'base64url');
+  return raw.length >= 1 + 8 + 16 + 16 + 32 && raw[0] === VERSION && (raw.length - 57) % 16 === 0 ? raw : null;
+}
+
+/** Ciphertext, not a plaintext secret: a source may already hold keys as Fernet tokens. */
+export function looksLikeFernetToken(value: string): boolean {
+  return tokenBytes(value) !== null;
+}
+
 export class Fernet {
   private readonly signing: Buffer;
   private readonly encryption: Buffer;
@@ -51,9 +63,8 @@ export class Fernet {
 
   /** The plaintext of a token made with this key, or null (not a token, another key, tampered). No TTL. */
   decrypt(token: string): string | null {
-    if (!/^[A-Za-z0-9_-]+=*$/.test(token)) return null;
-    const raw = Buffer.from(token, 'base64url');
-    if (raw.length < 1 + 8 + 16 + 16 + 32 || raw[0] !== VERSION || (raw.length - 57) % 16 !== 0) return null;
+    const raw = tokenBytes(token);
+    if (!raw) return null;
     const signed = raw.subarray(0, raw.length - 32);
     const mac = createHmac('sha256', this.signing).update(signed).digest();
     if (!timingSafeEqual(mac, raw.subarray(raw.length - 32))) return null;

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Knex } from 'knex';
 import { extractorFor } from '../../extractors/registry';
 import type { ExtractorOptions } from '../../extractors/types';
@@ -31,6 +32,9 @@ export async function runIn(
       orphans: opts.orphans ?? 'infer',
       restart: opts.restart ?? false,
       fernet: opts.fernet ?? null,
+      maxRejects: opts.maxRejects,
+      dryRun: opts.dryRun,
+      inputs: { paths: sources.map((p) => path.resolve(p)), tableMap: opts.tableMap ?? {}, documentsDir: opts.documentsDir && path.resolve(opts.documentsDir) },
     },
     silentLogger,
     quietProgress,
@@ -50,6 +54,17 @@ export async function checksums(knex: Knex): Promise<Record<string, string>> {
   for (const t of DATA_TABLES) {
     const res = await knex.raw(`select coalesce(md5(string_agg(md5(x::text), '' order by md5(x::text))), 'empty') as sum from ${t} x`);
     out[t] = res.rows[0].sum;
+  }
+  return out;
+}
+
+/** Full-row checksums of every table, etl_* bookkeeping included, plus the list of tables: "byte-identical" for our purposes. */
+export async function allChecksums(knex: Knex): Promise<Record<string, string>> {
+  const tables: string[] = (await knex.raw("select table_name from information_schema.tables where table_schema = current_schema() order by 1")).rows.map((r: { table_name: string }) => r.table_name);
+  const out: Record<string, string> = { '(tables)': tables.join(',') };
+  for (const t of tables) {
+    const res = await knex.raw(`select count(*)::int as n, coalesce(md5(string_agg(md5(x::text), '' order by md5(x::text))), 'empty') as sum from "${t}" x`);
+    out[t] = `${res.rows[0].n}:${res.rows[0].sum}`;
   }
   return out;
 }

@@ -1,0 +1,170 @@
+/** Integrity checks of `etl verify` that read the target only (no source needed). */
+import type { Knex } from 'knex';
+import { foldUsername } from '../normalize/username';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+function q(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+const SHOW = 5;
+
+function list(values: readonly string[], total = values.length): string {
+  return values.slice(0, SHOW).join(', ') + (total > SHOW ? `, … (${total} in all)` : '');
+}
+
+interface ForeignKey {
+  table: string;
+  column: string;
+  ftable: string;
+  fcolumn: string;
+  nullable: boolean;
+}
+
+/** Single-column foreign keys of the current schema (the schema's own, so new tables are covered). */
+async function foreignKeys(knex: Knex): Promise<ForeignKey[]> {
+  const res = await knex.raw(
+    `select cl.relname as table, a.attname as column, fcl.relname as ftable, fa.attname as fcolumn, not a.attnotnull as nullable
+     from pg_constraint c
+     join pg_class cl on cl.oid = c.conrelid
+     join pg_class fcl on fcl.oid = c.confrelid
+     join pg_attribute a on a.attrelid = c.conrelid and a.attnum = c.conkey[1]
+     join pg_attribute fa on fa.attrelid = c.confrelid and fa.attnum = c.confkey[1]
+     where c.contype = 'f' and array_length(c.conkey, 1) = 1 and cl.relnamespace = current_schema()::regnamespace
+     order by 1, 2`,
+  );
+  return res.rows;
+}
+
+async function hasColumns(knex: Knex, table: string, columns: string[]): Promise<boolean> {
+  const res = await knex.raw('select count(*)::int as n from information_schema.columns where table_schema = current_schema() and table_name = ? and column_name = any(?)', [table, columns]);
+  return res.rows[0].n === columns.length;
+}
+
+/** Every foreign key value has its parent row (the schema enforces it unless a constraint was disabled or dropped). */
+export async function checkForeignKeys(knex: Knex): Promise<Check> {
+  const problems: string[] = [];
+  const fks = await foreignKeys(knex);
+  for (const fk of fks) {
+    const res = await knex.raw(
+      `select count(*)::int as n, (array_agg(t.${q(fk.column)}::text))[1:${SHOW}] as sample from ${q(fk.table)} t
+       where t.${q(fk.column)} is not null and not exists (select 1 from ${q(fk.ftable)} p where p.${q(fk.fcolumn)} = t.${q(fk.column)})`,
+    );
+    const { n, sample } = res.rows[0];
+    if (n > 0) problems.push(`${fk.table}.${fk.column} → ${fk.ftable}: ${n} orphan(s) (${list(sample ?? [], n)})`);
+  }
+  return { name: 'foreign keys resolve (no orphans)', ok: problems.length === 0, detail: problems.length ? problems.join('; ') : `${fks.length} foreign keys checked` };
+}
+
+/**
+ * NULL where the schema's meaning needs a value: an optional reference (e.g. a conversation's
+ * persona) left empty while the referenced table has rows of that tenant, and a user without a
+ * password hash who is not asked to reset it.
+ */
+export async function checkMeaningfulNulls(knex: Knex): Promise<Check> {
+  const problems: string[] = [];
+  let checked = 0;
+  for (const fk of (await foreignKeys(knex)).filter((f) => f.nullable && !f.table.startsWith('etl_'))) {
+    checked++;
+    const tenantScoped = (await hasColumns(knex, fk.table, ['tenant_id'])) && (await hasColumns(knex, fk.ftable, ['tenant_id']));
+    const parentHasRows = tenantScoped ? `exists (select 1 from ${q(fk.ftable)} p where p.tenant_id = t.tenant_id)` : `exists (select 1 from ${q(fk.ftable)})`;
+    const res = await knex.raw(`select count(*)::int as n, (array_agg(t.id::text))[1:${SHOW}] as sample from ${q(fk.table)} t where t.${q(fk.column)} is null and ${parentHasRows}`);
+    const { n, sample } = res.rows[0];
+    if (n > 0) problems.push(`${fk.table}.${fk.column} is NULL in ${n} row(s) although ${fk.ftable} has rows (${list(sample ?? [], n)})`);
+  }
+  if (await hasColumns(knex, 'users', ['password_hash', 'password_reset_required'])) {
+    checked++;
+    const res = await knex.raw(`select count(*)::int as n, (array_agg(id::text))[1:${SHOW}] as sample from users where password_hash is null and not password_reset_required`);
+    const { n, sample } = res.rows[0];
+    if (n > 0) problems.push(`users without a password hash and not asked to reset it: ${n} (${list(sample ?? [], n)})`);
+  }
+  return { name: 'no NULL where a value is needed', ok: problems.length === 0, detail: problems.length ? problems.join('; ') : `${checked} rules checked` };
+}
+
+/** The fold is recomputed from `username_original` with the legacy rule: it must be the row's key, and unique per tenant. */
+export async function checkUsernameFold(knex: Knex): Promise<Check> {
+  const name = 'no two users fold to one key';
+  if (!(await hasColumns(knex, 'users', ['id', 'tenant_id', 'username', 'username_original']))) return { name, ok: true, detail: 'no users table' };
+  const rows: { id: string; tenant_id: string; username: string; username_original: string }[] = (
+    await knex.raw('select id::text as id, tenant_id::text as tenant_id, username, username_original from users')
+  ).rows;
+  const seen = new Map<string, string>();
+  const problems: string[] = [];
+  for (const u of rows) {
+    const fold = foldUsername(u.username_original);
+    if (fold !== u.username) problems.push(`user ${u.id}: "${u.username_original}" folds to "${fold}", not to its key "${u.username}"`);
+    const key = `${u.tenant_id}\0${fold}`;
+    const other = seen.get(key);
+    if (other) problems.push(`users ${other} and ${u.id} both fold to "${fold}"`);
+    else seen.set(key, u.id);
+  }
+  return { name, ok: problems.length === 0, detail: problems.length ? list(problems) : `${rows.length} users, ${seen.size} distinct folded keys` };
+}
+
+/** JSON fields that hold a secret when they hold a source's plaintext value exactly. */
+const SECRET_KEYS = ['password', 'passwd', 'pwd', 'plain_password', 'token', 'access_token', 'refresh_token', 'api_key', 'apikey', 'secret', 'client_secret'];
+/** Shorter plaintexts (like "1234") are only looked for as whole values, never inside other text. */
+const MIN_SUBSTRING = 8;
+
+/**
+ * No plaintext secret of the sources in any text or jsonb column of any table (etl_* included):
+ * secrets of 8+ characters anywhere inside a value; shorter ones as the whole value of a
+ * secret-named column or JSON field.
+ */
+export async function checkNoPlaintextSecrets(knex: Knex, secrets: ReadonlySet<string>, unread: number): Promise<Check> {
+  const name = 'no plaintext secret from the sources';
+  const long = [...secrets].filter((s) => s.length >= MIN_SUBSTRING);
+  const short = [...secrets].filter((s) => s.length < MIN_SUBSTRING);
+  const cols: { table: string; column: string; type: string }[] = (
+    await knex.raw(
+      `select c.table_name as table, c.column_name as column, c.data_type as type from information_schema.columns c
+       join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name and t.table_type = 'BASE TABLE'
+       where c.table_schema = current_schema() and c.data_type in ('text', 'character varying', 'jsonb', 'json') and c.table_name not like 'etl\\_migrations%'
+       order by 1, 2`,
+    )
+  ).rows;
+  const jsonPath = `lax $.** ? (${SECRET_KEYS.map((k) => `@."${k}" == $v`).join(' || ')})`;
+  const problems: string[] = [];
+  for (const c of cols) {
+    const col = `t.${q(c.column)}`;
+    const conds: string[] = [];
+    const bindings: Knex.RawBinding[] = [];
+    if (long.length) {
+      conds.push(`exists (select 1 from unnest(?::text[]) s(v) where strpos(${col}::text, s.v) > 0)`);
+      bindings.push(long);
+    }
+    if (short.length && (c.type === 'jsonb' || c.type === 'json')) {
+      conds.push(`exists (select 1 from unnest(?::text[]) s(v) where jsonb_path_exists(${col}::jsonb, ?::jsonpath, jsonb_build_object('v', s.v)))`);
+      bindings.push(short, jsonPath);
+    }
+    if (short.length && /pass|pwd|token|secret|key|jti/i.test(c.column) && c.type !== 'jsonb' && c.type !== 'json') {
+      conds.push(`${col} = any(?::text[])`);
+      bindings.push(short);
+    }
+    if (!conds.length) continue;
+    const res = await knex.raw(`select count(*)::int as n from ${q(c.table)} t where ${conds.join(' or ')}`, bindings);
+    if (res.rows[0].n > 0) problems.push(`${c.table}.${c.column}: ${res.rows[0].n} row(s)`);
+  }
+  const scope = `${secrets.size} plaintext value(s) from the sources, ${cols.length} text/jsonb columns` + (unread ? `; ${unread} run(s) whose sources could not be re-read were not covered` : '');
+  return { name, ok: problems.length === 0, detail: problems.length ? `a source's plaintext secret is stored in ${problems.join('; ')} (${scope})` : scope };
+}
+
+/** Every conversation's message_count is its number of messages. */
+export async function checkMessageCounts(knex: Knex): Promise<Check | null> {
+  if (!(await hasColumns(knex, 'conversations', ['id', 'message_count'])) || !(await hasColumns(knex, 'messages', ['conversation_id']))) return null;
+  const res = await knex.raw(
+    `select c.id::text as id, c.message_count, count(m.id)::int as n from conversations c left join messages m on m.conversation_id = c.id
+     group by c.id having c.message_count <> count(m.id) order by c.id`,
+  );
+  const rows: { id: string; message_count: number; n: number }[] = res.rows;
+  return {
+    name: "every conversation's message_count equals its messages",
+    ok: rows.length === 0,
+    detail: rows.length ? list(rows.map((r) => `conversation ${r.id}: message_count ${r.message_count}, ${r.n} messages`)) : 'all equal',
+  };
+}

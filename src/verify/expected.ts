@@ -1,0 +1,219 @@
+/**
+ * The source side of `etl verify`: re-open a run's sources with its extractor, normalize every
+ * record as the run did, and derive — without writing anything — the rows each target table must
+ * hold, with the same parent inference, orphan and duplicate rules as loaders/writer.ts.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { extractorFor } from '../../extractors/registry';
+import type { OpenedSources, SourceFile } from '../../extractors/types';
+import type { AnyRow } from '../../loaders/rows';
+import { dependencyLevels, type InferRule, kindOfTable, type ParentRef, stageValue, TABLES, type TableSpec } from '../../loaders/tables';
+import type { OrphanPolicy } from '../../loaders/writer';
+import { tenantId as tenantIdOf } from '../normalize/ids';
+import { normalizeEntity } from '../normalize/records';
+import { looksLikeFernetToken } from '../secrets/fernet';
+import { RUN_TENANT_SOURCE, type RunInputs } from '../pipeline/run';
+import { checksumColumns, rowHash } from './rowhash';
+
+export interface RecordedRun {
+  id: string;
+  pipeline: string;
+  tenant: string;
+  fingerprint: string;
+  state: string;
+  sources: SourceFile[];
+  options: { sourceTimeZone?: string; orphans?: OrphanPolicy; inputs?: RunInputs };
+  summary: { tables?: Record<string, number | string>[] } | null;
+  started_at: string;
+  finished_at: string | null;
+}
+
+/** A row verify expects: its checksum-column hash, and the source and locator of the record that first wrote it. */
+export interface ExpectedRow {
+  hash: string;
+  source: string;
+  locator: string;
+  /** Set by the target side once the row is found. */
+  seen?: boolean;
+}
+
+/** What verify knows so far, over all runs in load order. */
+export interface Expectation {
+  /** target table → id → row */
+  rows: Map<string, Map<string, ExpectedRow>>;
+  /** Plaintext secrets seen in the sources (passwords, tokens, API keys), to look for in the target. */
+  secrets: Set<string>;
+}
+
+export interface StreamFigures {
+  stream: string;
+  table: string;
+  source: number;
+  loaded: number;
+  merged: number;
+  rejected: number;
+  repaired: number;
+  inferredUsers: number;
+  inferredConversations: number;
+  importedHistory: number;
+}
+
+export type SourceStatus = 'ok' | 'missing' | 'changed';
+
+export interface SourceCheck extends SourceFile {
+  status: SourceStatus;
+  /** The file's sha256 now, when it changed. */
+  sha256Now?: string;
+}
+
+export interface RunExpectation {
+  /** `source`: recomputed from the re-read sources; `recorded counts`: the sources could not be re-read. */
+  from: 'source' | 'recorded counts';
+  sources: SourceCheck[];
+  note?: string;
+  streams: StreamFigures[];
+}
+
+export function emptyExpectation(): Expectation {
+  return { rows: new Map(), secrets: new Set() };
+}
+
+function tableRows(e: Expectation, table: string): Map<string, ExpectedRow> {
+  let m = e.rows.get(table);
+  if (!m) e.rows.set(table, (m = new Map()));
+  return m;
+}
+
+async function sha256Of(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of fs.createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+const SECRET_FIELD = /^(password|passwd|pwd|plain_?password|token|access_?token|refresh_?token|api_?key|apikey|secret|client_?secret)$/i;
+
+/** Plaintext secrets of a raw record: string values under password/token/API-key fields, at any depth. */
+function collectSecrets(value: unknown, into: Set<string>, depth = 0): void {
+  if (depth > 20 || value === null || typeof value !== 'object') return;
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof v === 'string' && v !== '' && SECRET_FIELD.test(k) && !looksLikeFernetToken(v)) into.add(v);
+    else collectSecrets(v, into, depth + 1);
+  }
+}
+
+const COLUMNS = new Map<TableSpec, string[]>();
+function hashOf(spec: TableSpec, row: Record<string, unknown>): string {
+  let cols = COLUMNS.get(spec);
+  if (!cols) COLUMNS.set(spec, (cols = checksumColumns(spec)));
+  return rowHash(cols.map((c) => row[c]));
+}
+
+/** Checks the run's recorded sources against the files as they are now. */
+async function checkSources(run: RecordedRun): Promise<SourceCheck[]> {
+  const out: SourceCheck[] = [];
+  for (const s of run.sources) {
+    if (!fs.existsSync(s.path)) out.push({ ...s, status: 'missing' });
+    else {
+      const now = await sha256Of(s.path);
+      out.push(now === s.sha256 ? { ...s, status: 'ok' } : { ...s, status: 'changed', sha256Now: now });
+    }
+  }
+  return out;
+}
+
+/**
+ * Adds what `run` must have written to `into`. Runs must be given in the order they were loaded:
+ * a later run's records that repeat an earlier run's rows update them (no new row), as in the writer.
+ */
+export async function expectRun(run: RecordedRun, into: Expectation): Promise<RunExpectation> {
+  const sources = await checkSources(run);
+  // The run's own tenant row, which `etl run` creates from --tenant before anything else.
+  const runTenant = tenantIdOf(run.tenant);
+  const tenants = tableRows(into, TABLES.tenant.table);
+  if (!tenants.has(runTenant)) tenants.set(runTenant, { hash: hashOf(TABLES.tenant, { id: runTenant, slug: run.tenant, created_at: null }), source: RUN_TENANT_SOURCE, locator: `--tenant ${run.tenant}` });
+  const fallback = (note: string): RunExpectation => ({ from: 'recorded counts', sources, note, streams: [] });
+  const inputs = run.options?.inputs;
+  if (sources.some((s) => s.status === 'missing')) return fallback('a source file is gone: compared with the counts recorded with the run');
+  if (sources.some((s) => s.status === 'changed')) return fallback('a source file changed since the run: compared with the counts recorded with the run');
+  if (!inputs) return fallback('the run did not record how its sources were opened (an older etl): compared with the counts recorded with the run');
+
+  let opened: OpenedSources;
+  try {
+    opened = await extractorFor(run.pipeline).open(inputs.paths, { tableMap: inputs.tableMap ?? {}, documentsDir: inputs.documentsDir });
+  } catch (e) {
+    return fallback(`the sources could not be opened again (${(e as Error).message}): compared with the counts recorded with the run`);
+  }
+  const recorded = new Set(run.sources.map((s) => `${s.path}\0${s.sha256}`));
+  const added = opened.sources.filter((s) => !recorded.has(`${s.path}\0${s.sha256}`));
+  if (added.length) {
+    for (const s of added) sources.push({ ...s, status: 'changed' });
+    return fallback(`the sources now include ${added.map((s) => s.path).join(', ')}, which the run did not read: compared with the counts recorded with the run`);
+  }
+
+  const orphans: OrphanPolicy = run.options?.orphans ?? 'infer';
+  const tenantId = runTenant;
+  const streams: StreamFigures[] = [];
+  for (const level of dependencyLevels(opened.streams.map((s) => s.entity))) {
+    for (const stream of opened.streams.filter((s) => level.includes(s.entity))) {
+      const spec = TABLES[stream.entity];
+      const rows = tableRows(into, spec.table);
+      const f: StreamFigures = { stream: stream.name, table: spec.table, source: 0, loaded: 0, merged: 0, rejected: 0, repaired: 0, inferredUsers: 0, inferredConversations: 0, importedHistory: 0 };
+      const ctx = { tenant: run.tenant, tenantId, runId: run.id, source: stream.source.sha256, sourceTimeZone: run.options?.sourceTimeZone ?? 'UTC' };
+      for await (const records of stream.read(0)) {
+        for (const rec of records) {
+          f.source++;
+          collectSecrets(rec.raw, into.secrets);
+          const n = normalizeEntity(rec.entity, ctx, `${rec.locator.table}/${rec.locator.id}`);
+          if (!n.ok) {
+            f.rejected++;
+            continue;
+          }
+          f.repaired += n.notes.repaired ?? 0;
+          const row = n.row as AnyRow as unknown as Record<string, unknown>;
+          if (!settleParents(spec, row, orphans, into, f)) {
+            f.rejected++;
+            continue;
+          }
+          const id = row.id as string;
+          const existing = rows.get(id);
+          if (existing && existing.source === row.etl_source && existing.locator !== row.etl_locator) {
+            // The writer merges a duplicate of the same source, or rejects it where the table says so.
+            if (spec.duplicates?.reject) f.rejected++;
+            else f.merged++;
+          } else {
+            f.loaded++;
+            if (!existing) rows.set(id, { hash: hashOf(spec, row), source: row.etl_source as string, locator: row.etl_locator as string });
+          }
+        }
+      }
+      streams.push(f);
+    }
+  }
+  return { from: 'source', sources, streams };
+}
+
+/** The writer's parent rules (loaders/writer.ts over TableSpec.parents): infer a missing parent, or reject the record. */
+function settleParents(spec: TableSpec, row: Record<string, unknown>, orphans: OrphanPolicy, into: Expectation, f: StreamFigures): boolean {
+  const add = (ref: ParentRef, rule: InferRule): void => {
+    const kind = kindOfTable(ref.table);
+    if (!kind) throw new Error(`no table spec for ${ref.table}`);
+    const parent = Object.fromEntries(Object.entries(rule.values).map(([col, expr]) => [col, stageValue(expr, row)]));
+    tableRows(into, ref.table).set(row[ref.column] as string, { hash: hashOf(TABLES[kind], parent), source: row.etl_source as string, locator: row.etl_locator as string });
+    f[rule.counter]++;
+  };
+  for (const ref of spec.parents) {
+    const id = row[ref.column];
+    if (id === null || id === undefined || tableRows(into, ref.table).has(id as string)) continue;
+    const rules = (ref.infer ?? []).filter((r) => !r.when || row[r.when.column] === r.when.equals);
+    const always = rules.find((r) => r.always);
+    if (always) {
+      add(ref, always);
+      continue;
+    }
+    const rule = rules.find((r) => !r.always);
+    if (ref.missing === 'reject' || orphans === 'reject' || !rule) return false;
+    add(ref, rule);
+  }
+  return true;
+}
