@@ -156,6 +156,13 @@ export async function writeRows(trx: Knex.Transaction, spec: TableSpec, batch: R
     const upserted = await trx.raw(`insert into ${q(spec.table)} as t (${cols}) ${pickOne(EXISTING)} on conflict (id) do update set ${set} where ${distinct} and ${allowed} returning t.id`);
     const mergedIds = new Set((crossBatch.rows as { id: string }[]).map((r) => r.id));
     result.updated = (upserted.rows as { id: string }[]).filter((r) => !mergedIds.has(r.id)).length;
+    // A row another source produced now belongs to this one: a later record of this source with the
+    // same key is then a duplicate (merged), as on a first load. Bookkeeping only, after the upsert.
+    await trx.raw(
+      `update ${q(spec.table)} t set etl_source = e.etl_source, etl_locator = e.etl_locator
+       from (${pickOne(EXISTING)}) e
+       where t.id = e.id and t.etl_source <> e.etl_source`,
+    );
     await trx.raw(`drop table ${EXISTING}`);
   }
   // Dropped now rather than at commit: inside an enclosing transaction (etl run --dry-run) a batch

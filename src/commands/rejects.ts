@@ -54,7 +54,7 @@ export async function exportRejects(knex: Knex, o: RejectsOptions, write: (line:
 }
 
 export async function rejectsCommand(o: RejectsOptions, log: Logger): Promise<number> {
-  const target = await openTarget({ databaseUrl: o.database, cwd: process.cwd(), log });
+  const target = await openTarget({ databaseUrl: o.database, cwd: process.cwd(), log, existingOnly: true });
   // A reader that stops early (`etl rejects | head`) closes the pipe: stop exporting, quietly.
   let closed = false;
   const onError = (e: NodeJS.ErrnoException) => {

@@ -25,7 +25,7 @@ const n = (v: unknown) => Number(v ?? 0);
 
 /** Runs, checkpoints and reject counts of a target; reads only. */
 export async function readStatus(o: { database?: string }, log: Logger): Promise<StatusReport> {
-  const target = await openTarget({ databaseUrl: o.database, cwd: process.cwd(), log });
+  const target = await openTarget({ databaseUrl: o.database, cwd: process.cwd(), log, existingOnly: true });
   try {
     await assertSchema(target.knex);
     return await readOnly(target.knex, async (trx) => {

@@ -1,6 +1,7 @@
 /**
  * The target database: `--database` / `DATABASE_URL`, or an embedded PostgreSQL under `.etl/pg`.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { knex as createKnex, type Knex } from 'knex';
@@ -25,6 +26,8 @@ export interface OpenTargetOptions {
   cwd: string;
   log: Logger;
   poolMax?: number;
+  /** For commands that only read: without a URL, use the embedded database only if it exists. */
+  existingOnly?: boolean;
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -46,6 +49,12 @@ export async function openTarget(opts: OpenTargetOptions): Promise<Target> {
   }
 
   const dataDir = path.join(opts.cwd, '.etl', 'pg');
+  if (opts.existingOnly && !fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    throw new EtlError(
+      'NO_SCHEMA',
+      `There is no etl database here: ${path.relative(opts.cwd, dataDir)} does not exist in ${opts.cwd}; run etl in the folder where \`etl run\` ran, or set --database / DATABASE_URL to the target.`,
+    );
+  }
   opts.log.info(
     `No --database or DATABASE_URL given: using an embedded PostgreSQL with its data in ${path.relative(opts.cwd, dataDir) || dataDir}.`,
   );

@@ -34,6 +34,7 @@ import type {
   ToolRow,
   UserRow,
 } from '../../loaders/rows';
+import { redactRecord } from '../secrets/redact';
 import { globalRowId, rowId, tenantId as tenantIdOf, tenantSlug } from './ids';
 import { messageKey } from './message-key';
 import { decidePassword } from './password';
@@ -278,7 +279,8 @@ function session(e: SessionEntity, ctx: NormalizeContext, locator: string): Norm
     user_id: cachedRowId(ctx.tenant, 'user', owner),
     access_jti: jti,
     active_conversation_legacy_id: text.str(legacyId(e.activeConversationId)),
-    metadata: text.deep(e.metadata),
+    // Fields kept for completeness must not smuggle a refresh token or password into the target.
+    metadata: text.deep(redactRecord(e.metadata) as Record<string, unknown>),
     created_at: optionalTime(e.createdAt, ctx, notes),
     last_activity: optionalTime(e.lastActivity, ctx, notes),
     ...etl(ctx, locator),

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { EtlError } from '../errors';
 
 /** One advisory lock for all runs on a target: a second `etl run` is refused, not interleaved. */
-const RUN_LOCK_KEY = 0x45544c31; // "ETL1"
+export const RUN_LOCK_KEY = 0x45544c31; // "ETL1"
 
 export interface RunLock {
   release(): Promise<void>;

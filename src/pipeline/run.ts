@@ -75,7 +75,8 @@ export interface RunReport {
 /** Identity of a run: the sources' content and the options that change what rows they produce. */
 export function runFingerprint(pipeline: string, opened: OpenedSources, opts: RunOptions): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ pipeline, sources: opened.sources.map((s) => s.sha256), tz: opts.sourceTimeZone, orphans: opts.orphans }));
+  const tableMap = Object.entries(opts.inputs?.tableMap ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  h.update(JSON.stringify({ pipeline, sources: opened.sources.map((s) => s.sha256), tz: opts.sourceTimeZone, orphans: opts.orphans, tableMap }));
   return h.digest('hex');
 }
 
@@ -141,15 +142,26 @@ export async function runPipeline(
   log: Logger,
   progress: Progress,
 ): Promise<RunReport> {
+  // The lock comes first: a refused run must not even create the schema.
   if (!opts.dryRun) {
-    await migrateLatest(knex);
-    return (await runLocked(knex, extractor, opened, opts, log, progress, false)).report;
+    const lock = await acquireRunLock(knex);
+    try {
+      await migrateLatest(knex);
+      return (await runLocked(knex, extractor, opened, opts, log, progress)).report;
+    } finally {
+      await lock.release();
+    }
   }
   let result: { report: RunReport; thisInvocation: TableReport[] } | undefined;
   try {
     await knex.transaction(async (trx) => {
-      await migrateInTransaction(trx);
-      result = await runLocked(trx, extractor, opened, { ...opts, concurrency: 1 }, log, progress, true);
+      const lock = await acquireRunLock(trx, 5000, true);
+      try {
+        await migrateInTransaction(trx);
+        result = await runLocked(trx, extractor, opened, { ...opts, concurrency: 1 }, log, progress);
+      } finally {
+        await lock.release();
+      }
       throw ROLLBACK;
     });
   } catch (e) {
@@ -168,10 +180,8 @@ async function runLocked(
   opts: RunOptions,
   log: Logger,
   progress: Progress,
-  inTransaction: boolean,
 ): Promise<{ report: RunReport; thisInvocation: TableReport[] }> {
   const t0 = Date.now();
-  const lock = await acquireRunLock(knex, 5000, inTransaction);
   try {
     const fingerprint = runFingerprint(extractor.name, opened, opts);
     const key = { pipeline: extractor.name, tenant: opts.tenant, fingerprint };
@@ -204,7 +214,8 @@ async function runLocked(
       live.set(name, c);
       if (!batch) initial.set(name, c);
       if (opts.maxRejects === undefined || !batch) return;
-      const rejected = [...live.values()].reduce((n, x) => n + x.rejected, 0);
+      // This invocation's rejects: a resumed run that already hit the limit gets a full new allowance.
+      const rejected = [...live].reduce((n, [stream, x]) => n + x.rejected - (initial.get(stream)?.rejected ?? 0), 0);
       if (rejected > opts.maxRejects) {
         throw new EtlError(
           'TOO_MANY_REJECTS',
@@ -257,13 +268,12 @@ async function runLocked(
       const delta = new Map([...counts].map(([name, c]) => [name, subtractCounts(c, initial.get(name) ?? emptyCounts())]));
       return { report, thisInvocation: tableReports(opened.streams, delta) };
     } catch (e) {
-      if (inTransaction) throw e;
+      if (opts.dryRun) throw e;
       await finishRun(knex, runId, 'failed', { tables: tableReports(opened.streams, counts) }, (e as Error).message).catch(() => undefined);
       throw e;
     }
   } finally {
     progress.stop();
-    await lock.release();
   }
 }
 

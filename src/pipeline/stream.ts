@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { EtlError } from '../errors';
 import pLimit from 'p-limit';
 import os from 'node:os';
 import type { SourceRecord, SourceStream } from '../../extractors/types';
@@ -142,7 +143,9 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
   }
   if (buffer.length) await flush();
   await pending;
-  if (position !== stream.count) throw new Error(`stream ${stream.name} yielded ${position} of its ${stream.count} records`);
+  if (position !== stream.count) {
+    throw new EtlError('RUN_FAILED', `${stream.source.path} gave ${position} of the ${stream.count} records its check counted in ${stream.name}; it may have changed during the run: run the same command again.`);
+  }
   if (stream.count === 0) await opts.knex.transaction((trx) => saveCheckpoint(trx, key, opts.runId, { position, done: true, counts }));
   return counts;
 }

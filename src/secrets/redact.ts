@@ -1,5 +1,5 @@
-/** Keys whose values are secrets wherever they appear in a record or a log object. */
-const SECRET_KEY = /pass(word)?|passwd|pwd|secret|token|api[_-]?key|apikey|salt|jti|authorization|cookie/i;
+import { isSecretKey } from './secret-fields';
+
 export const REDACTED = '[REDACTED]';
 
 /** Masks the password of any URL-with-credentials inside a text (e.g. an error message). */
@@ -14,7 +14,7 @@ export function redactRecord(value: unknown): unknown {
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      out[k] = SECRET_KEY.test(k) && v !== null && v !== undefined && v !== '' ? REDACTED : redactRecord(v);
+      out[k] = isSecretKey(k) && v !== null && v !== undefined && v !== '' ? REDACTED : redactRecord(v);
     }
     return out;
   }

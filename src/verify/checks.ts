@@ -1,5 +1,6 @@
 /** Integrity checks of `etl verify` that read the target only (no source needed). */
 import type { Knex } from 'knex';
+import { PLAINTEXT_SECRET_FIELDS } from '../secrets/secret-fields';
 import { foldUsername } from '../normalize/username';
 
 export interface Check {
@@ -106,8 +107,6 @@ export async function checkUsernameFold(knex: Knex): Promise<Check> {
   return { name, ok: problems.length === 0, detail: problems.length ? list(problems) : `${rows.length} users, ${seen.size} distinct folded keys` };
 }
 
-/** JSON fields that hold a secret when they hold a source's plaintext value exactly. */
-const SECRET_KEYS = ['password', 'passwd', 'pwd', 'plain_password', 'token', 'access_token', 'refresh_token', 'api_key', 'apikey', 'secret', 'client_secret'];
 /** Shorter plaintexts (like "1234") are only looked for as whole values, never inside other text. */
 const MIN_SUBSTRING = 8;
 
@@ -128,7 +127,7 @@ export async function checkNoPlaintextSecrets(knex: Knex, secrets: ReadonlySet<s
        order by 1, 2`,
     )
   ).rows;
-  const jsonPath = `lax $.** ? (${SECRET_KEYS.map((k) => `@."${k}" == $v`).join(' || ')})`;
+  const jsonPath = `lax $.** ? (${PLAINTEXT_SECRET_FIELDS.map((k) => `@."${k}" == $v`).join(' || ')})`;
   const problems: string[] = [];
   for (const c of cols) {
     const col = `t.${q(c.column)}`;

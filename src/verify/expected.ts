@@ -13,6 +13,7 @@ import type { OrphanPolicy } from '../../loaders/writer';
 import { tenantId as tenantIdOf } from '../normalize/ids';
 import { normalizeEntity } from '../normalize/records';
 import { looksLikeFernetToken } from '../secrets/fernet';
+import { holdsPlaintextSecret } from '../secrets/secret-fields';
 import { RUN_TENANT_SOURCE, type RunInputs } from '../pipeline/run';
 import { checksumColumns, rowHash } from './rowhash';
 
@@ -91,13 +92,12 @@ async function sha256Of(file: string): Promise<string> {
   return h.digest('hex');
 }
 
-const SECRET_FIELD = /^(password|passwd|pwd|plain_?password|token|access_?token|refresh_?token|api_?key|apikey|secret|client_?secret)$/i;
 
 /** Plaintext secrets of a raw record: string values under password/token/API-key fields, at any depth. */
 function collectSecrets(value: unknown, into: Set<string>, depth = 0): void {
   if (depth > 20 || value === null || typeof value !== 'object') return;
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (typeof v === 'string' && v !== '' && SECRET_FIELD.test(k) && !looksLikeFernetToken(v)) into.add(v);
+    if (typeof v === 'string' && v !== '' && holdsPlaintextSecret(k) && !looksLikeFernetToken(v)) into.add(v);
     else collectSecrets(v, into, depth + 1);
   }
 }
@@ -184,6 +184,7 @@ export async function expectRun(run: RecordedRun, into: Expectation): Promise<Ru
           } else {
             f.loaded++;
             if (!existing) rows.set(id, { hash: hashOf(spec, row), source: row.etl_source as string, locator: row.etl_locator as string });
+            else if (existing.source !== row.etl_source) Object.assign(existing, { source: row.etl_source, locator: row.etl_locator });
           }
         }
       }

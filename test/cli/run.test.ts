@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { runEtl } from '../support/cli';
 import { freshDatabase } from '../support/db';
+import { RUN_LOCK_KEY } from '../../src/pipeline/lock';
 import { checksums } from '../support/pipeline';
 
 const FIXTURE = path.resolve(__dirname, '../../fixtures/tinydb/chatcore.json');
@@ -48,34 +49,69 @@ describe('etl CLI', () => {
     expect(await checksums(db.knex)).toEqual(before);
   });
 
-  test('a changed source file is detected and reprocessed', async () => {
+  test('a changed source file is detected and reprocessed; duplicates across batches still merge, earliest user still wins', async () => {
     const fs = await import('node:fs');
     const os = await import('node:os');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etl-changed-'));
     const file = path.join(dir, 'db.json');
     fs.copyFileSync(FIXTURE, file);
-    expect((await runEtl(['run', 'tinydb', file, '--bcrypt-cost', '4'], { env: { DATABASE_URL: db.url } })).code).toBe(0);
+    const env = { DATABASE_URL: db.url };
+    // one record per batch: every duplicate meets its twin in an earlier batch
+    expect((await runEtl(['run', 'tinydb', file, '--bcrypt-cost', '4', '--batch-size', '1'], { env })).code).toBe(0);
     const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
     doc.chat_history['10'] = { user_id: 'admin', conversation_id: '7c65b240', role: 'user', content: 'one more', timestamp: '2025-11-05T10:00:00' };
     fs.writeFileSync(file, JSON.stringify(doc));
-    const second = await runEtl(['run', 'tinydb', file, '--json', '--bcrypt-cost', '4'], { env: { DATABASE_URL: db.url } });
+    const second = await runEtl(['run', 'tinydb', file, '--json', '--bcrypt-cost', '4', '--batch-size', '1'], { env });
     expect(second.code).toBe(0);
     const report = JSON.parse(second.stdout);
     expect(report.mode).toBe('fresh');
-    expect(report.tables.find((t: { table: string }) => t.table === 'messages')).toMatchObject({ read: 10, loaded: 7, merged: 1, rejected: 2 });
+    const t = (name: string) => report.tables.find((x: { table: string }) => x.table === name);
+    expect(t('messages')).toMatchObject({ read: 10, loaded: 7, merged: 1, rejected: 2 });
+    expect(t('users')).toMatchObject({ read: 5, loaded: 3, merged: 1, rejected: 1 });
     expect(Number((await db.knex('messages').count<{ count: string }[]>('* as count'))[0].count)).toBe(7);
     const conv = await db.knex('conversations').where({ legacy_id: '7c65b240' }).first();
     expect(conv.message_count).toBe(3);
+    const strasse = await db.knex('users').where({ username: 'strasse' }).first();
+    expect([strasse.username_original, strasse.is_active]).toEqual(['Straße', true]);
+    // verify checks the latest run of this file, which is the one over the changed file
+    const verify = await runEtl(['verify', '--json'], { env });
+    expect(JSON.parse(verify.stdout).checks.filter((c: { ok: boolean }) => !c.ok)).toEqual([]);
+    expect(verify.code).toBe(0);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('another --map is another run: a table ignored before is loaded now', async () => {
+    const env = { DATABASE_URL: db.url };
+    const first = JSON.parse((await runEtl(['run', 'tinydb', FIXTURE, '--json', '--bcrypt-cost', '4', '--map', 'sessions=ignore'], { env })).stdout);
+    expect(first.tables.find((x: { table: string }) => x.table === 'auth_sessions')).toBeUndefined();
+    const second = JSON.parse((await runEtl(['run', 'tinydb', FIXTURE, '--json', '--bcrypt-cost', '4'], { env })).stdout);
+    expect(second.mode).toBe('fresh');
+    expect(second.tables.find((x: { table: string }) => x.table === 'auth_sessions')).toMatchObject({ read: 1, loaded: 1 });
+  });
+
+  test('verify, status and rejects with no database here: exit 2, and no .etl folder is created', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etl-nodb-'));
+    for (const cmd of ['verify', 'status', 'rejects']) {
+      const r = await runEtl([cmd], { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/There is no etl database here: \.etl\/pg does not exist/);
+    }
+    expect(fs.existsSync(path.join(dir, '.etl'))).toBe(false);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
   test('a second run while one holds the target is refused', async () => {
     const conn = await db.knex.client.acquireConnection();
     try {
-      await conn.query('select pg_advisory_lock($1)', [0x45544c31]);
+      await conn.query('select pg_advisory_lock($1)', [RUN_LOCK_KEY]);
       const r = await runEtl(['run', 'tinydb', FIXTURE], { env: { DATABASE_URL: db.url } });
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/Another etl run is in progress on this database/);
+      // refused before anything, the schema included
+      const tables = await db.knex.raw("select count(*)::int as n from information_schema.tables where table_schema = 'public'");
+      expect(tables.rows[0].n).toBe(0);
     } finally {
       await conn.query('select pg_advisory_unlock_all()');
       await db.knex.client.releaseConnection(conn);
