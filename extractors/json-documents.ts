@@ -1,14 +1,12 @@
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EtlError } from '../src/errors';
+import { MAX_JSON_BYTES, readJsonFile, startsWithJsonArray } from '../src/scan/json-file';
+import { fsError } from '../src/scan/source-errors';
 import type { OpenedSources, SourceFile, SourceStream } from './types';
 
-/** Files above this are not company documents; reading them whole would not be bounded. */
-const MAX_BYTES = 256 * 1024 * 1024;
-
 /** `employees.json` → `employee`: the doc_type ChatCore's own migration gives these files. */
-export function docTypeOf(file: string): string {
+function docTypeOf(file: string): string {
   const base = path.basename(file, '.json').toLowerCase();
   if (base.endsWith('ies')) return base.slice(0, -3) + 'y';
   if (base.endsWith('s') && !base.endsWith('ss')) return base.slice(0, -1);
@@ -18,7 +16,8 @@ export function docTypeOf(file: string): string {
 /**
  * Every `*.json` file in `dir` (but those in `exclude`) that holds a top-level array: one document per element, doc_type
  * from the file name. Other JSON files are named in a note (they are not documents, e.g. a TinyDB
- * file next to them), never read as records.
+ * file next to them), never read as records, and never read whole: a file over the size cap is
+ * skipped on its stat, one that does not start with `[` on its first bytes.
  */
 export async function openDocumentsDir(dir: string, exclude: ReadonlySet<string> = new Set()): Promise<OpenedSources> {
   const abs = path.resolve(dir);
@@ -31,20 +30,28 @@ export async function openDocumentsDir(dir: string, exclude: ReadonlySet<string>
   const notes: string[] = [];
   for (const name of names) {
     const file = path.join(abs, name);
-    const buf = await fs.readFile(file);
-    if (buf.length > MAX_BYTES) throw new EtlError('USAGE', `${file} is ${buf.length} bytes, too big for a documents file (max ${MAX_BYTES}).`);
-    let value: unknown;
+    let st: Awaited<ReturnType<typeof fs.stat>>;
     try {
-      value = buf.length === 0 ? null : JSON.parse(buf.toString('utf8'));
+      st = await fs.stat(file);
     } catch (e) {
-      throw new EtlError('SOURCE_CORRUPT', `${file} is not valid JSON (${(e as Error).message}); fix or remove it from the documents folder.`);
+      throw fsError(file, e);
     }
-    if (!Array.isArray(value)) {
+    if (!st.isFile()) {
+      notes.push(`${name} in the documents folder is not a file; not read as documents`);
+      continue;
+    }
+    if (st.size > MAX_JSON_BYTES) {
+      notes.push(`${name} in the documents folder is ${st.size} bytes, over the ${MAX_JSON_BYTES}-byte limit of a documents file; not read as documents`);
+      continue;
+    }
+    if (!(await startsWithJsonArray(file))) {
       notes.push(`${name} in the documents folder is not a JSON array; not read as documents`);
       continue;
     }
+    const { value, sha256, size } = await readJsonFile(file, 'documents file');
+    if (!Array.isArray(value)) throw new EtlError('SOURCE_CORRUPT', `${file} starts like a JSON array but is not one; fix the documents file and run again, nothing was written.`);
     const items: unknown[] = value;
-    const source: SourceFile = { path: file, sha256: createHash('sha256').update(buf).digest('hex'), size: buf.length };
+    const source: SourceFile = { path: file, sha256, size };
     const docType = docTypeOf(name);
     sources.push(source);
     streams.push({

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EtlError } from '../src/errors';
+import { readJsonFile } from '../src/scan/json-file';
 import { openDocumentsDir } from './json-documents';
 import type { Entity, EntityKind, Extractor, ExtractorOptions, OpenedSources, SourceFile, SourceRecord, SourceStream } from './types';
 
@@ -13,12 +14,10 @@ import type { Entity, EntityKind, Extractor, ExtractorOptions, OpenedSources, So
  * (LEGACY_AGENT_TOOLS below, loaded as a source of its own with its own fingerprint). Any other
  * `*.json` array in the folder loads as documents, doc_type from the file name.
  */
-const MAX_BYTES = 256 * 1024 * 1024;
-
 type Doc = Record<string, unknown>;
 
 /** `6_seed_agent_tools.py` (itl_chatbot_works 42bdefca): agent → tools, priority 1..6 in this order. */
-export const LEGACY_AGENT_TOOLS: ReadonlyArray<{ agent_id: string; tool_config_id: string; priority: number }> = [
+const LEGACY_AGENT_TOOLS: ReadonlyArray<{ agent_id: string; tool_config_id: string; priority: number }> = [
   { agent_id: 'agent_supervisor', tool_config_id: 'config_search_knowledge_base', priority: 1 },
   { agent_id: 'agent_guideline', tool_config_id: 'config_search_knowledge_base', priority: 2 },
   { agent_id: 'agent_debt', tool_config_id: 'config_get_customer_debt_by_mst', priority: 3 },
@@ -26,7 +25,7 @@ export const LEGACY_AGENT_TOOLS: ReadonlyArray<{ agent_id: string; tool_config_i
   { agent_id: 'agent_shipment', tool_config_id: 'config_track_shipment', priority: 5 },
   { agent_id: 'agent_shipment', tool_config_id: 'config_update_shipment_status', priority: 6 },
 ];
-export const LEGACY_AGENT_TOOLS_SOURCE = 'builtin:itl-step6-agent-tools';
+const LEGACY_AGENT_TOOLS_SOURCE = 'builtin:itl-step6-agent-tools';
 
 /** Username default of `8_seed_users.py`: the e-mail's local part. */
 function localPart(email: unknown): unknown {
@@ -112,19 +111,12 @@ const FILES: readonly SeedFile[] = [
   },
 ];
 
-async function readArray(file: string, shown: string): Promise<{ source: SourceFile; docs: Doc[] }> {
-  const buf = await fs.readFile(file);
-  if (buf.length > MAX_BYTES) throw new EtlError('USAGE', `${shown} is ${buf.length} bytes, too big for a seed file (max ${MAX_BYTES}).`);
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf));
-  } catch (e) {
-    throw new EtlError('SOURCE_CORRUPT', `${shown} is not valid UTF-8 JSON (${(e as Error).message}); fix it, nothing was written.`);
-  }
-  if (!Array.isArray(value)) throw new EtlError('SOURCE_CORRUPT', `${shown} must be a JSON array of objects, as the seed files are; fix it, nothing was written.`);
+async function readArray(file: string): Promise<{ source: SourceFile; docs: Doc[] }> {
+  const { value, sha256, size } = await readJsonFile(file, 'seed file');
+  if (!Array.isArray(value)) throw new EtlError('SOURCE_CORRUPT', `${file} must be a JSON array of objects, as the seed files are; fix it, nothing was written.`);
   const bad = value.findIndex((d) => d === null || typeof d !== 'object' || Array.isArray(d));
-  if (bad >= 0) throw new EtlError('SOURCE_CORRUPT', `${shown}: element ${bad} is not a JSON object; fix it, nothing was written.`);
-  return { source: { path: path.resolve(file), sha256: createHash('sha256').update(buf).digest('hex'), size: buf.length }, docs: value as Doc[] };
+  if (bad >= 0) throw new EtlError('SOURCE_CORRUPT', `${file}: element ${bad} is not a JSON object; fix it, nothing was written.`);
+  return { source: { path: path.resolve(file), sha256, size }, docs: value as Doc[] };
 }
 
 function arrayStream(name: string, kind: EntityKind, source: SourceFile, docs: Doc[], entity: (d: Doc) => Entity): SourceStream {
@@ -149,7 +141,7 @@ async function open(paths: string[], _options: ExtractorOptions): Promise<Opened
   if (!stat.isDirectory()) throw new EtlError('USAGE', `etl run json-seeds expects the folder holding tenants.json, agents.json, … and ${dir} is not a folder.`);
   const present = new Set(await fs.readdir(dir));
   const read = new Map<string, { source: SourceFile; docs: Doc[] }>();
-  for (const f of FILES) if (present.has(f.file)) read.set(f.file, await readArray(path.join(dir, f.file), path.join(dir, f.file)));
+  for (const f of FILES) if (present.has(f.file)) read.set(f.file, await readArray(path.join(dir, f.file)));
   if (read.size === 0) throw new EtlError('SOURCE_NOT_FOUND', `${dir} holds none of ${FILES.map((f) => f.file).join(', ')}; is it the seed folder?`);
 
   const agentKeys = new Map<string, string>();

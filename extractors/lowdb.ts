@@ -1,22 +1,20 @@
-import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EtlError } from '../src/errors';
+import { readJsonFile } from '../src/scan/json-file';
 import { chatCoreEntity } from './tinydb';
 import type { ChatKind, Extractor, ExtractorOptions, OpenedSources, SourceFile, SourceRecord, SourceStream } from './types';
 
 /**
  * A lowdb JSON file (`{collection: [documents]}`) of a Node app of the same family. lowdb itself
  * reads the whole file with readFile + JSON.parse (research/libraries.md §2); so does this, read
- * only (never lowdb's write(), which would reformat the user's file), bounded in size. Collections
+ * only (never lowdb's write(), which would reformat the user's file), bounded in size, with a key
+ * twice in one object refused rather than silently collapsed as JSON.parse does. Collections
  * map onto users/conversations/messages/sessions/documents by name or by `--map`
  * (`--map users=users,chats=messages`); a non-empty collection etl does not know stops the run.
  * Fields are ChatCore's, in snake_case or camelCase (`userId`, `createdAt`); a `userId` that is the
  * `id` of a document of the users collection is resolved to that user's username; a conversation's
  * `id` is its conversation id, a message's `chatId` its conversation and `text` its content.
  */
-const MAX_BYTES = 256 * 1024 * 1024;
-
 const DEFAULT_COLLECTIONS: Readonly<Record<string, ChatKind>> = {
   users: 'user',
   conversations: 'conversation',
@@ -40,22 +38,13 @@ function snakeKeys(doc: Doc): Doc {
 async function open(paths: string[], options: ExtractorOptions): Promise<OpenedSources> {
   if (paths.length !== 1) throw new EtlError('USAGE', `etl run lowdb takes one lowdb JSON file, got ${paths.length}; run it once per file.`);
   const file = path.resolve(paths[0]);
-  const stat = await fs.stat(file).catch(() => null);
-  if (!stat) throw new EtlError('SOURCE_NOT_FOUND', `${paths[0]} does not exist; check the path.`);
-  if (!stat.isFile()) throw new EtlError('USAGE', `${paths[0]} is not a file; etl run lowdb reads one lowdb JSON file.`);
-  if (stat.size > MAX_BYTES) throw new EtlError('USAGE', `${paths[0]} is ${stat.size} bytes; lowdb files are read whole and this one is too big (max ${MAX_BYTES}).`);
-  const buf = await fs.readFile(file);
-  let data: unknown;
-  try {
-    // lowdb throws on an empty file; an empty database here is `{}`, nothing to load.
-    data = buf.length === 0 ? {} : JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf));
-  } catch (e) {
-    throw new EtlError('SOURCE_CORRUPT', `${paths[0]} is not valid UTF-8 JSON (${(e as Error).message}); nothing was written.`);
-  }
+  const read = await readJsonFile(paths[0], 'lowdb file');
+  // lowdb throws on an empty file; an empty database here is `{}`, nothing to load.
+  const data = read.value === undefined ? {} : read.value;
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new EtlError('SOURCE_CORRUPT', `${paths[0]} is not a lowdb database: the top level must be an object of collections ({collection: [documents]}).`);
   }
-  const source: SourceFile = { path: file, sha256: createHash('sha256').update(buf).digest('hex'), size: buf.length };
+  const source: SourceFile = { path: file, sha256: read.sha256, size: read.size };
   const notes: string[] = [];
   const collections = Object.entries(data as Record<string, unknown>);
   const kinds = new Map<string, ChatKind>();
@@ -102,7 +91,10 @@ async function open(paths: string[], options: ExtractorOptions): Promise<OpenedS
         const username = usernames.get(String(doc.user_id));
         if (username !== undefined) doc.user_id = username;
       }
-      const id = typeof raw.id === 'string' || typeof raw.id === 'number' ? String(raw.id) : String(i);
+      // The locator is the position in the collection, not the document's own `id`: two documents
+      // with one `id` are two records (the writer tells duplicates apart by locator), and the `id`
+      // stays in the record kept with a reject.
+      const id = String(i);
       if (kind === 'conversation') doc.conversation_id ??= raw.id;
       if (kind === 'message') {
         doc.conversation_id ??= doc.chat_id;

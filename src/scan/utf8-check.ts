@@ -41,7 +41,7 @@ export class Utf8Check {
  * surrogates and code points above U+10FFFF are invalid, as for `buffer.isUtf8`), or -1.
  * A sequence cut off by `to` counts as invalid.
  */
-function firstInvalidUtf8(buf: Uint8Array, from: number, to: number): number {
+export function firstInvalidUtf8(buf: Uint8Array, from: number, to: number): number {
   let i = from;
   while (i < to) {
     const c = buf[i];

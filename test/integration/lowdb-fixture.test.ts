@@ -52,9 +52,9 @@ describe('fixtures/lowdb/db.json', () => {
     ]);
     const rejects = await db.knex('etl_rejects').orderBy(['stream', 'reason_code']).select('stream', 'outcome', 'reason_code', 'locator');
     expect(rejects.map((r) => [r.stream, r.outcome, r.reason_code, r.locator.id])).toEqual([
-      ['chats', 'inferred', 'inferred_conversation', 'm3'],
-      ['chats', 'rejected', 'invalid_role', 'm5'],
-      ['users', 'merged', 'duplicate_users', '3'],
+      ['chats', 'inferred', 'inferred_conversation', '2'],
+      ['chats', 'rejected', 'invalid_role', '4'],
+      ['users', 'merged', 'duplicate_users', '2'],
     ]);
 
     const before = await checksums(db.knex);

@@ -1,0 +1,200 @@
+/**
+ * Reading a JSON file that is parsed whole (lowdb databases, seed files, company documents): the
+ * size is checked before a byte is read, the bytes must be UTF-8, the text valid JSON with no key
+ * twice in one object (JSON.parse would silently keep the last one), and the sha256 is of the bytes
+ * read. Every failure is one sentence naming the file; nothing has been written at that point.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { EtlError } from '../errors';
+import { fsError, q } from './source-errors';
+import { firstInvalidUtf8 } from './utf8-check';
+
+/** Files read whole are bounded: above this, reading them would not be. */
+export const MAX_JSON_BYTES = 256 * 1024 * 1024;
+
+interface JsonFile {
+  /** The parsed value; undefined for a 0-byte file (callers decide what an empty file means). */
+  value: unknown;
+  sha256: string;
+  size: number;
+}
+
+/**
+ * Reads `file` whole and parses it. `what` names the kind of file in messages ("lowdb file",
+ * "seed file", "documents file").
+ */
+export async function readJsonFile(file: string, what: string): Promise<JsonFile> {
+  const buf = await readBounded(file, what);
+  const sha256 = createHash('sha256').update(buf).digest('hex');
+  if (buf.length === 0) return { value: undefined, sha256, size: 0 };
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
+  } catch {
+    throw new EtlError(
+      'SOURCE_CORRUPT',
+      `${file} is not valid UTF-8 at byte ${firstInvalidUtf8(buf, 0, buf.length)}; convert the ${what} to UTF-8 (e.g. iconv -f cp1252 -t utf-8) and run again, nothing was written.`,
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new EtlError('SOURCE_CORRUPT', `${file} is not valid UTF-8 JSON (${parseProblem(text, e)}); fix the ${what} and run again, nothing was written.`);
+  }
+  const dup = findDuplicateKey(text);
+  if (dup) {
+    const at = lineColumn(text, dup.offset);
+    const first = lineColumn(text, dup.firstOffset);
+    throw new EtlError(
+      'SOURCE_CORRUPT',
+      `${file} has the key ${q(dup.key)} twice in one object, at line ${at.line}, column ${at.column} (first at line ${first.line}, column ${first.column}); JSON.parse would silently keep only the last value, so remove or rename one in the ${what} and run again, nothing was written.`,
+    );
+  }
+  return { value, sha256, size: buf.length };
+}
+
+/**
+ * Whether `file`'s first JSON token is `[` (after an optional BOM and whitespace), reading only its
+ * first bytes: a TinyDB database or any other object-shaped file is told apart without reading it.
+ */
+export async function startsWithJsonArray(file: string): Promise<boolean> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch (e) {
+    throw fsError(file, e);
+  }
+  try {
+    const chunk = Buffer.alloc(4096);
+    let pos = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, pos);
+      if (bytesRead === 0) return false;
+      let i = pos === 0 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? 3 : 0;
+      for (; i < bytesRead; i++) {
+        const c = chunk[i];
+        if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return c === 0x5b;
+      }
+      pos += bytesRead;
+    }
+  } catch (e) {
+    throw fsError(file, e);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** stat first, refuse what is over the cap, then read exactly the stated size (a file that grows meanwhile is refused). */
+async function readBounded(file: string, what: string): Promise<Buffer> {
+  let handle: fs.FileHandle;
+  try {
+    const st = await fs.stat(file);
+    if (!st.isFile()) throw new EtlError('USAGE', `${file} is not a file; pass the path of the ${what}.`);
+    if (st.size > MAX_JSON_BYTES) throw tooBig(file, st.size, what);
+    handle = await fs.open(file, 'r');
+  } catch (e) {
+    throw fsError(file, e);
+  }
+  try {
+    const size = (await handle.stat()).size;
+    if (size > MAX_JSON_BYTES) throw tooBig(file, size, what);
+    const buf = Buffer.allocUnsafe(size);
+    let got = 0;
+    while (got < size) {
+      const { bytesRead } = await handle.read(buf, got, size - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    const extra = await handle.read(Buffer.alloc(1), 0, 1, got);
+    if (got !== size || extra.bytesRead !== 0) {
+      throw new EtlError('SOURCE_UNREADABLE', `${file} changed size while it was read; stop the app that writes the ${what} and run again, nothing was written.`);
+    }
+    return buf;
+  } catch (e) {
+    throw fsError(file, e);
+  } finally {
+    await handle.close();
+  }
+}
+
+function tooBig(file: string, size: number, what: string): EtlError {
+  return new EtlError('USAGE', `${file} is ${size} bytes, too big for a ${what}, which etl reads whole (max ${MAX_JSON_BYTES} bytes); split it or remove it, nothing was written.`);
+}
+
+/** JSON.parse's message on one line, its `at position N` as a line and column. */
+function parseProblem(text: string, e: unknown): string {
+  const message = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ');
+  return message.replace(/ at position (\d+)/, (_, pos: string) => {
+    const at = lineColumn(text, Number(pos));
+    return ` at line ${at.line}, column ${at.column}`;
+  });
+}
+
+/** 1-based line and column (in characters: a surrogate pair counts once) of a text offset. */
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  let column = 1;
+  for (let i = start; i < offset; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xdc00 || c > 0xdfff || i === start || (text.charCodeAt(i - 1) & 0xfc00) !== 0xd800) column++;
+  }
+  return { line, column };
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * The first key that appears twice in one object, at any depth (keys compared decoded, so `"a"` and
+ * `"\u0061"` are the same key), with the text offsets of both. Only for text JSON.parse accepted: it
+ * tracks strings and nesting, and skips everything else.
+ */
+function findDuplicateKey(text: string): { key: string; offset: number; firstOffset: number } | undefined {
+  // One entry per open container: the keys seen so far (an object) or null (an array).
+  const stack: (Map<string, number> | null)[] = [];
+  let top: Map<string, number> | null = null;
+  let expectKey = false;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      const start = i;
+      // The closing quote: the next one preceded by an even number of backslashes.
+      for (;;) {
+        i = text.indexOf('"', i + 1);
+        let b = i - 1;
+        while (text.charCodeAt(b) === BACKSLASH) b--;
+        if ((i - 1 - b) % 2 === 0) break;
+      }
+      if (expectKey && top) {
+        const raw = text.slice(start + 1, i);
+        const key = raw.includes('\\') ? (JSON.parse(text.slice(start, i + 1)) as string) : raw;
+        const first = top.get(key);
+        if (first !== undefined) return { key, offset: start, firstOffset: first };
+        top.set(key, start);
+        expectKey = false;
+      }
+    } else if (c === 0x7b /* { */) {
+      stack.push(top);
+      top = new Map();
+      expectKey = true;
+    } else if (c === 0x5b /* [ */) {
+      stack.push(top);
+      top = null;
+      expectKey = false;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      top = stack.pop() ?? null;
+      expectKey = false;
+    } else if (c === 0x2c /* , */) {
+      expectKey = top !== null;
+    }
+  }
+  return undefined;
+}
