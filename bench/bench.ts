@@ -7,13 +7,13 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import { knex as createKnex, type Knex } from 'knex';
 import type { PoolClient } from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { startEmbedded } from '../src/db/embedded';
+import { EtlError } from '../src/errors';
 import { createLogger } from '../src/log';
 import { generateChatCore } from './generate';
 
@@ -22,7 +22,10 @@ const TABLES_IN_FK_ORDER = ['tenants', 'users', 'conversations', 'messages', 'au
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+  if (i <= 0) return fallback;
+  const value = Number(process.argv[i + 1]);
+  if (!Number.isInteger(value)) throw new EtlError('USAGE', `--${name} expects an integer, got "${process.argv[i + 1] ?? ''}".`);
+  return value;
 }
 
 /** Runs the CLI and samples its peak RSS (VmHWM) from /proc while it runs. */

@@ -1,14 +1,13 @@
 import type { Knex } from 'knex';
 import type { PoolClient } from 'pg';
 import type { Locator } from '../extractors/types';
+import type { StreamCounts } from '../src/pipeline/counts';
 import { copyRows } from './copy';
 import type { AnyRow } from './rows';
 import type { InferRule, ParentRef, TableSpec } from './tables';
 import type { RejectEntry } from './rejects';
 
 export type OrphanPolicy = 'infer' | 'reject';
-
-/** Which table the parent rows the writer infers land in (counted in the child stream's figures). */
 
 export interface BatchContext {
   runId: string;
@@ -24,16 +23,7 @@ export interface RowBatch {
   records: unknown[];
 }
 
-export interface WriteResult {
-  loaded: number;
-  merged: number;
-  rejected: number;
-  inferredUsers: number;
-  inferredConversations: number;
-  importedHistory: number;
-  /** Of the loaded records' rows: new rows, and existing rows this batch rewrote (the rest were unchanged). */
-  inserted: number;
-  updated: number;
+export interface WriteResult extends Pick<StreamCounts, 'loaded' | 'merged' | 'rejected' | 'inferredUsers' | 'inferredConversations' | 'importedHistory' | 'inserted' | 'updated'> {
   /** Merge/orphan/inferred outcomes found by the database, to be written with the batch. */
   entries: RejectEntry[];
 }
@@ -62,7 +52,20 @@ export async function writeRows(trx: Knex.Transaction, spec: TableSpec, batch: R
     mergedInto,
     record: batch.records[i],
   });
-  const firstIndexOf = (column: string, id: string): number => batch.rows.findIndex((r) => (r as unknown as Record<string, unknown>)[column] === id);
+  // The first record referencing each id, per column: built once per column, not scanned per inferred parent.
+  const firstIndex = new Map<string, Map<unknown, number>>();
+  const firstIndexOf = (column: string, id: string): number => {
+    let ids = firstIndex.get(column);
+    if (!ids) {
+      const built = new Map<unknown, number>();
+      batch.rows.forEach((r, i) => {
+        const value = (r as unknown as Record<string, unknown>)[column];
+        if (!built.has(value)) built.set(value, i);
+      });
+      firstIndex.set(column, (ids = built));
+    }
+    return ids.get(id) ?? -1;
+  };
 
   await trx.raw(`create temp table ${STAGE} (like ${q(spec.table)} including defaults) on commit drop`);
   const extra = ['add column _ord integer', ...spec.refs.map((r) => `add column ${q(r.name)} ${r.type}`)].join(', ');
@@ -85,9 +88,9 @@ export async function writeRows(trx: Knex.Transaction, spec: TableSpec, batch: R
     const res = await trx.raw(
       `insert into ${q(ref.table)} (${columns.map(q).join(', ')})
        select distinct on (s.${q(ref.column)}) ${values.join(', ')}
-       from ${STAGE} s where ${missing}${rule.when ? ` and s.${q(rule.when.column)} = '${rule.when.equals}'` : ''} order by s.${q(ref.column)}, s._ord
+       from ${STAGE} s where ${missing}${rule.when ? ` and s.${q(rule.when.column)} = ?` : ''} order by s.${q(ref.column)}, s._ord
        on conflict (id) do nothing returning ${returning}`,
-      [ctx.runId],
+      rule.when ? [ctx.runId, rule.when.equals] : [ctx.runId],
     );
     for (const { id, label } of res.rows as { id: string; label?: string }[]) {
       result[rule.counter]++;

@@ -36,6 +36,7 @@ function program(log: Logger, setCode: (c: number) => void): Command {
     .argument('<sources...>', 'source file(s) or folder')
     .addOption(database())
     .option('--tenant <slug>', 'tenant the records belong to', 'default')
+    .option('--tenant-map <file>', 'JSON object mapping tenant names in the sources to target tenant slugs, e.g. {"Test_eTMS": "etms"}')
     .option('--documents <dir>', 'a folder of company JSON arrays (employees.json, …) to load as documents')
     .option('--map <table=entity>', 'map a source table or collection onto users, conversations, messages, sessions, documents (or user, conversation, …), or ignore it; repeatable, comma-separated', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--source-timezone <tz>', 'IANA zone that naive source timestamps are in', 'UTC')

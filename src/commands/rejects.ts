@@ -21,7 +21,7 @@ const PIPE_CLOSED = Symbol('stdout closed');
  * (locator: file, table, doc id), what happened (outcome, reason_code, message, merged_into) and
  * the record itself with its secrets redacted. Streams through a cursor, so memory stays flat.
  */
-export async function exportRejects(knex: Knex, o: RejectsOptions, write: (line: string) => Promise<void> | void): Promise<number> {
+async function exportRejects(knex: Knex, o: RejectsOptions, write: (line: string) => Promise<void> | void): Promise<number> {
   if (o.run !== undefined && !UUID.test(o.run)) throw new EtlError('USAGE', `--run expects a run id (a UUID, see \`etl status\`), got "${o.run}".`);
   await assertSchema(knex);
   return readOnly(knex, async (trx) => {
@@ -30,9 +30,18 @@ export async function exportRejects(knex: Knex, o: RejectsOptions, write: (line:
     }
     const where: string[] = [];
     const bindings: string[] = [];
-    if (o.run !== undefined) where.push('r.run_id = ?') && bindings.push(o.run);
-    if (o.stream !== undefined) where.push('r.stream = ?') && bindings.push(o.stream);
-    if (o.outcome !== undefined) where.push('r.outcome = ?') && bindings.push(o.outcome);
+    if (o.run !== undefined) {
+      where.push('r.run_id = ?');
+      bindings.push(o.run);
+    }
+    if (o.stream !== undefined) {
+      where.push('r.stream = ?');
+      bindings.push(o.stream);
+    }
+    if (o.outcome !== undefined) {
+      where.push('r.outcome = ?');
+      bindings.push(o.outcome);
+    }
     await trx.raw(
       `declare etl_rejects_export no scroll cursor for
        select r.run_id, ru.pipeline, ru.tenant, r.stream, r.outcome, r.reason_code, r.message, r.locator, r.merged_into, r.record

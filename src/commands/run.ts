@@ -4,6 +4,7 @@ import { CHAT_KINDS, type ChatKind, type ExtractorOptions } from '../../extracto
 import { TABLES } from '../../loaders/tables';
 import type { OrphanPolicy } from '../../loaders/writer';
 import { openTarget } from '../db/connect';
+import { readJsonFile } from '../scan/json-file';
 import { EtlError } from '../errors';
 import type { Logger } from '../log';
 import { assertTimeZone } from '../normalize/timestamp';
@@ -22,6 +23,7 @@ export interface RunCommandOptions {
   orphans: OrphanPolicy;
   map: string[];
   documents?: string;
+  tenantMap?: string;
   restart: boolean;
   allowPlaintextKeys: boolean;
   json: boolean;
@@ -36,7 +38,7 @@ function mapTarget(name: string): ChatKind | 'ignore' | undefined {
 }
 
 /** `--map a=message,b=ignore` or `--map users=users,chats=messages` (repeatable) → table map. */
-export function parseTableMap(specs: string[]): ExtractorOptions['tableMap'] {
+function parseTableMap(specs: string[]): ExtractorOptions['tableMap'] {
   const map: ExtractorOptions['tableMap'] = {};
   for (const part of specs.flatMap((s) => s.split(','))) {
     const m = /^([^=]+)=([a-z_]+)$/.exec(part.trim());
@@ -72,12 +74,28 @@ function encryptionKey(secrets: number, allowPlaintext: boolean, log: Logger): F
   return null;
 }
 
+const SLUG = /^[a-z0-9][a-z0-9_-]*$/i;
+
+/** `--tenant-map FILE`: a JSON object from tenant names the sources use to target tenant slugs. */
+async function readTenantMap(file: string | undefined): Promise<Record<string, string> | undefined> {
+  if (file === undefined) return undefined;
+  const { value } = await readJsonFile(file, 'tenant map');
+  const entries = value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.entries(value) : null;
+  const bad = entries?.find(([, slug]) => typeof slug !== 'string' || !SLUG.test(slug));
+  if (!entries || bad) {
+    const what = bad ? `"${bad[0]}" maps to ${JSON.stringify(bad[1])}, not a slug` : 'it is not a JSON object';
+    throw new EtlError('USAGE', `--tenant-map ${file} must be a JSON object like {"Legacy name": "tenant-slug"}; ${what}.`);
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
+}
+
 export async function runCommand(pipeline: string, sources: string[], o: RunCommandOptions, log: Logger): Promise<number> {
   const extractor = extractorFor(pipeline);
   assertTimeZone(o.sourceTimezone);
-  if (!/^[a-z0-9][a-z0-9_-]*$/i.test(o.tenant)) throw new EtlError('USAGE', `--tenant must be a slug of letters, digits, - and _, got "${o.tenant}".`);
+  if (!SLUG.test(o.tenant)) throw new EtlError('USAGE', `--tenant must be a slug of letters, digits, - and _, got "${o.tenant}".`);
   // Preflight before connecting: a bad source writes nothing, not even the schema.
   const tableMap = parseTableMap(o.map);
+  const tenantMap = await readTenantMap(o.tenantMap);
   const opened = await extractor.open(sources, { tableMap, documentsDir: o.documents });
   for (const note of opened.notes) log.warn(note);
   const fernet = encryptionKey(opened.secrets ?? 0, o.allowPlaintextKeys, log);
@@ -86,23 +104,26 @@ export async function runCommand(pipeline: string, sources: string[], o: RunComm
     const progress = createProgress(log, Boolean(process.stderr.isTTY) && !o.json);
     const report = await runPipeline(
       target.knex,
-      extractor,
-      opened,
       {
-        tenant: o.tenant,
-        sourceTimeZone: o.sourceTimezone,
-        batchSize: o.batchSize,
-        concurrency: o.concurrency,
-        bcryptCost: o.bcryptCost,
-        orphans: o.orphans,
-        restart: o.restart,
-        fernet,
-        maxRejects: o.maxRejects,
-        dryRun: o.dryRun,
-        inputs: { paths: sources.map((p) => path.resolve(p)), tableMap, documentsDir: o.documents === undefined ? undefined : path.resolve(o.documents) },
+        extractor,
+        opened,
+        opts: {
+          tenant: o.tenant,
+          sourceTimeZone: o.sourceTimezone,
+          tenantMap,
+          batchSize: o.batchSize,
+          concurrency: o.concurrency,
+          bcryptCost: o.bcryptCost,
+          orphans: o.orphans,
+          restart: o.restart,
+          fernet,
+          maxRejects: o.maxRejects,
+          dryRun: o.dryRun,
+          inputs: { paths: sources.map((p) => path.resolve(p)), tableMap, documentsDir: o.documents === undefined ? undefined : path.resolve(o.documents) },
+        },
+        log,
+        progress,
       },
-      log,
-      progress,
     );
     process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : (report.dryRun ? formatPlan(report) : formatRunReport(report)) + '\n');
     return 0;

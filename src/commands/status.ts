@@ -24,7 +24,7 @@ export interface StatusReport {
 const n = (v: unknown) => Number(v ?? 0);
 
 /** Runs, checkpoints and reject counts of a target; reads only. */
-export async function readStatus(o: { database?: string }, log: Logger): Promise<StatusReport> {
+async function readStatus(o: { database?: string }, log: Logger): Promise<StatusReport> {
   const target = await openTarget({ databaseUrl: o.database, cwd: process.cwd(), log, existingOnly: true });
   try {
     await assertSchema(target.knex);
@@ -50,7 +50,7 @@ export async function readStatus(o: { database?: string }, log: Logger): Promise
   }
 }
 
-export function formatStatus(s: StatusReport): string {
+function formatStatus(s: StatusReport): string {
   const out: string[] = [];
   if (s.runs.length === 0) out.push('no runs recorded in this target');
   for (const r of s.runs) {

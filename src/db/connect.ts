@@ -118,7 +118,7 @@ const TEXT_PARSERS: Record<number, (v: string) => unknown> = {
   1185: textArray, // timestamptz[]
 };
 
-export const pgTypes: Knex.PgCustomTypesConfig = {
+const pgTypes: Knex.PgCustomTypesConfig = {
   getTypeParser(oid: number, format?: string): (value: string) => unknown {
     if ((format ?? TEXT) === TEXT && TEXT_PARSERS[oid]) return TEXT_PARSERS[oid];
     return defaultParser(oid, format) as (value: string) => unknown;

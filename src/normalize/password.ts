@@ -1,4 +1,3 @@
-import { pbkdf2Sync, timingSafeEqual } from 'node:crypto';
 import { hash as bcryptHash } from 'bcrypt';
 import { EtlError } from '../errors';
 
@@ -83,19 +82,11 @@ export async function hashPlaintext(plaintext: string, cost: number): Promise<st
   return bcryptHash(plaintext, cost);
 }
 
-/** Checks a password against a `pbkdf2_sha256$…` hash in either form decidePassword keeps. */
-export function verifyPbkdf2Sha256(password: string, stored: string): boolean {
-  const parsed = parsePbkdf2Sha256(stored);
-  if (!parsed) return false;
-  const actual = pbkdf2Sync(password, parsed.salt, parsed.iterations, parsed.digest.length, 'sha256');
-  return timingSafeEqual(actual, parsed.digest);
-}
-
 /**
  * `pbkdf2_sha256$<iterations>$<salt>$<digest>`: a hex digest is ChatCore's scheme (the salt is
  * hex-encoded bytes), a base64 one Django's (the salt is text, used as UTF-8).
  */
-function parsePbkdf2Sha256(stored: string): { iterations: number; salt: Buffer; digest: Buffer } | undefined {
+export function parsePbkdf2Sha256(stored: string): { iterations: number; salt: Buffer; digest: Buffer } | undefined {
   const m = PBKDF2_SHA256.exec(stored);
   if (!m) return undefined;
   const [, count, salt, hexDigest, base64Digest] = m;

@@ -20,6 +20,8 @@ import { runStream } from './stream';
 export interface RunOptions {
   tenant: string;
   sourceTimeZone: string;
+  /** `--tenant-map`: tenant names in the sources → target tenant slugs. */
+  tenantMap?: Readonly<Record<string, string>>;
   batchSize: number;
   concurrency: number;
   bcryptCost: number;
@@ -33,6 +35,15 @@ export interface RunOptions {
   dryRun?: boolean;
   /** How the sources were opened, recorded with the run so that `etl verify` can open them again. */
   inputs?: RunInputs;
+}
+
+/** What a run loads and how: everything but the target connection, which a dry run swaps for its transaction. */
+export interface RunContext {
+  extractor: Extractor;
+  opened: OpenedSources;
+  opts: RunOptions;
+  log: Logger;
+  progress: Progress;
 }
 
 export interface RunInputs {
@@ -72,11 +83,15 @@ export interface RunReport {
   plan?: PlanRow[];
 }
 
+function sortedEntries<T>(o: Readonly<Record<string, T>>): [string, T][] {
+  return Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 /** Identity of a run: the sources' content and the options that change what rows they produce. */
-export function runFingerprint(pipeline: string, opened: OpenedSources, opts: RunOptions): string {
+function runFingerprint(pipeline: string, opened: OpenedSources, opts: RunOptions): string {
   const h = createHash('sha256');
-  const tableMap = Object.entries(opts.inputs?.tableMap ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  h.update(JSON.stringify({ pipeline, sources: opened.sources.map((s) => s.sha256), tz: opts.sourceTimeZone, orphans: opts.orphans, tableMap }));
+  const tableMap = sortedEntries(opts.inputs?.tableMap ?? {});
+  h.update(JSON.stringify({ pipeline, sources: opened.sources.map((s) => s.sha256), tz: opts.sourceTimeZone, orphans: opts.orphans, tableMap, tenantMap: sortedEntries(opts.tenantMap ?? {}) }));
   return h.digest('hex');
 }
 
@@ -102,7 +117,7 @@ async function ensureTenant(knex: Knex, slug: string, runId: string): Promise<st
 }
 
 /** Per target table: rows of its own streams, plus the rows other streams inferred into it. */
-export function planOf(tables: readonly TableReport[]): PlanRow[] {
+function planOf(tables: readonly TableReport[]): PlanRow[] {
   const plan = new Map<string, PlanRow>();
   const row = (table: string): PlanRow => {
     let r = plan.get(table);
@@ -134,20 +149,14 @@ const ROLLBACK = Symbol('dry run: roll back');
  * With `dryRun`, all of it (the migrations of a fresh target too) happens in one transaction
  * that is rolled back, one stream at a time on that transaction's connection.
  */
-export async function runPipeline(
-  knex: Knex,
-  extractor: Extractor,
-  opened: OpenedSources,
-  opts: RunOptions,
-  log: Logger,
-  progress: Progress,
-): Promise<RunReport> {
+export async function runPipeline(knex: Knex, run: RunContext): Promise<RunReport> {
+  const { opts, log } = run;
   // The lock comes first: a refused run must not even create the schema.
   if (!opts.dryRun) {
     const lock = await acquireRunLock(knex);
     try {
       await migrateLatest(knex);
-      return (await runLocked(knex, extractor, opened, opts, log, progress)).report;
+      return (await runLocked(knex, run)).report;
     } finally {
       await lock.release();
     }
@@ -158,7 +167,7 @@ export async function runPipeline(
       const lock = await acquireRunLock(trx, 5000, true);
       try {
         await migrateInTransaction(trx);
-        result = await runLocked(trx, extractor, opened, { ...opts, concurrency: 1 }, log, progress);
+        result = await runLocked(trx, { ...run, opts: { ...opts, concurrency: 1 } });
       } finally {
         await lock.release();
       }
@@ -173,14 +182,8 @@ export async function runPipeline(
   return { ...report, dryRun: true, plan: planOf(thisInvocation) };
 }
 
-async function runLocked(
-  knex: Knex,
-  extractor: Extractor,
-  opened: OpenedSources,
-  opts: RunOptions,
-  log: Logger,
-  progress: Progress,
-): Promise<{ report: RunReport; thisInvocation: TableReport[] }> {
+async function runLocked(knex: Knex, run: RunContext): Promise<{ report: RunReport; thisInvocation: TableReport[] }> {
+  const { extractor, opened, opts, log, progress } = run;
   const t0 = Date.now();
   try {
     const fingerprint = runFingerprint(extractor.name, opened, opts);
@@ -238,6 +241,7 @@ async function runLocked(
                 tenantId,
                 fingerprint,
                 sourceTimeZone: opts.sourceTimeZone,
+                tenantMap: opts.tenantMap,
                 batchSize: opts.batchSize,
                 bcryptCost: opts.bcryptCost,
                 orphans: opts.orphans,

@@ -21,6 +21,7 @@ export interface StreamOptions {
   tenantId: string;
   fingerprint: string;
   sourceTimeZone: string;
+  tenantMap?: Readonly<Record<string, string>>;
   batchSize: number;
   bcryptCost: number;
   orphans: OrphanPolicy;
@@ -91,7 +92,7 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
   const cp = await loadCheckpoint(opts.knex, key);
   opts.onCounts?.(stream.name, cp.counts, false);
   if (cp.done) return cp.counts;
-  const ctx: NormalizeContext = { tenant: opts.tenant, tenantId: opts.tenantId, runId: opts.runId, source: stream.source.sha256, sourceTimeZone: opts.sourceTimeZone };
+  const ctx: NormalizeContext = { tenant: opts.tenant, tenantId: opts.tenantId, runId: opts.runId, source: stream.source.sha256, sourceTimeZone: opts.sourceTimeZone, tenantMap: opts.tenantMap };
   let counts = cp.counts;
   let position = cp.position;
   let t0 = Date.now();

@@ -14,7 +14,7 @@ function q(name: string): string {
 }
 
 /** Column types of a table in the current schema. */
-export async function columnTypes(knex: Knex, table: string): Promise<Map<string, string>> {
+async function columnTypes(knex: Knex, table: string): Promise<Map<string, string>> {
   const res = await knex.raw('select column_name, data_type from information_schema.columns where table_schema = current_schema() and table_name = ?', [table]);
   return new Map(res.rows.map((r: { column_name: string; data_type: string }) => [r.column_name, r.data_type]));
 }

@@ -153,6 +153,24 @@ export async function checkNoPlaintextSecrets(knex: Knex, secrets: ReadonlySet<s
   return { name, ok: problems.length === 0, detail: problems.length ? `a source's plaintext secret is stored in ${problems.join('; ')} (${scope})` : scope };
 }
 
+/**
+ * `--allow-plaintext-keys` stays loud after the run: each API profile whose key is stored in
+ * plaintext fails verify by name. Omitted while no API profile is loaded (nothing to say).
+ */
+export async function checkApiKeysEncrypted(knex: Knex): Promise<Check | null> {
+  if (!(await hasColumns(knex, 'api_profiles', ['name', 'api_key_encrypted']))) return null;
+  const rows: { name: string; encrypted: boolean }[] = (await knex.raw('select name, api_key_encrypted as encrypted from api_profiles order by name')).rows;
+  if (!rows.length) return null;
+  const plain = rows.filter((r) => !r.encrypted).map((r) => r.name);
+  return {
+    name: 'API keys stored encrypted',
+    ok: plain.length === 0,
+    detail: plain.length
+      ? `${plain.length} of ${rows.length} API profile(s) store their key in plaintext (--allow-plaintext-keys): ${list(plain)}; set ETL_ENCRYPTION_KEY and run with --restart to encrypt them`
+      : `${rows.length} API profile(s)`,
+  };
+}
+
 /** Every conversation's message_count is its number of messages. */
 export async function checkMessageCounts(knex: Knex): Promise<Check | null> {
   if (!(await hasColumns(knex, 'conversations', ['id', 'message_count'])) || !(await hasColumns(knex, 'messages', ['conversation_id']))) return null;

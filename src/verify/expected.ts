@@ -24,7 +24,7 @@ export interface RecordedRun {
   fingerprint: string;
   state: string;
   sources: SourceFile[];
-  options: { sourceTimeZone?: string; orphans?: OrphanPolicy; inputs?: RunInputs };
+  options: { sourceTimeZone?: string; orphans?: OrphanPolicy; tenantMap?: Record<string, string>; inputs?: RunInputs };
   summary: { tables?: Record<string, number | string>[] } | null;
   started_at: string;
   finished_at: string | null;
@@ -47,14 +47,18 @@ export interface Expectation {
   secrets: Set<string>;
 }
 
-export interface StreamFigures {
-  stream: string;
-  table: string;
+/** How a stream's source records were accounted for (recomputed from the sources, or as a run recorded them). */
+export interface Figures {
   source: number;
   loaded: number;
   merged: number;
   rejected: number;
   repaired: number;
+}
+
+export interface StreamFigures extends Figures {
+  stream: string;
+  table: string;
   inferredUsers: number;
   inferredConversations: number;
   importedHistory: number;
@@ -159,7 +163,7 @@ export async function expectRun(run: RecordedRun, into: Expectation): Promise<Ru
       const spec = TABLES[stream.entity];
       const rows = tableRows(into, spec.table);
       const f: StreamFigures = { stream: stream.name, table: spec.table, source: 0, loaded: 0, merged: 0, rejected: 0, repaired: 0, inferredUsers: 0, inferredConversations: 0, importedHistory: 0 };
-      const ctx = { tenant: run.tenant, tenantId, runId: run.id, source: stream.source.sha256, sourceTimeZone: run.options?.sourceTimeZone ?? 'UTC' };
+      const ctx = { tenant: run.tenant, tenantId, runId: run.id, source: stream.source.sha256, sourceTimeZone: run.options?.sourceTimeZone ?? 'UTC', tenantMap: run.options?.tenantMap };
       for await (const records of stream.read(0)) {
         for (const rec of records) {
           f.source++;

@@ -8,15 +8,15 @@ import { pendingMigrations } from '../db/migrate';
 import { EtlError } from '../errors';
 import { tenantId as tenantIdOf } from '../normalize/ids';
 import { readRows } from './actual';
-import { type Check, checkForeignKeys, checkMeaningfulNulls, checkMessageCounts, checkNoPlaintextSecrets, checkUsernameFold } from './checks';
+import { type Check, checkApiKeysEncrypted, checkForeignKeys, checkMeaningfulNulls, checkMessageCounts, checkNoPlaintextSecrets, checkUsernameFold } from './checks';
 import { RUN_TENANT_SOURCE } from '../pipeline/run';
-import { emptyExpectation, expectRun, type RecordedRun, type SourceCheck, type StreamFigures } from './expected';
+import { emptyExpectation, expectRun, type Figures, type RecordedRun, type SourceCheck, type StreamFigures } from './expected';
 import { checksumColumns, rowHash, SetChecksum } from './rowhash';
 
 export type { Check };
 
 /** Ids listed per table and kind of difference (the counts are always complete). */
-export const MAX_IDS = 1000;
+const MAX_IDS = 1000;
 
 export interface RunEntry {
   id: string;
@@ -31,17 +31,10 @@ export interface RunEntry {
   note?: string;
 }
 
-export interface StreamEntry {
+export interface StreamEntry extends Figures, Pick<StreamFigures, 'stream' | 'table'> {
   run: string;
-  stream: string;
-  table: string;
-  source: number;
-  loaded: number;
-  merged: number;
-  rejected: number;
-  repaired: number;
   /** The figures the run recorded (its checkpoint), when they exist. */
-  recorded: Pick<StreamEntry, 'source' | 'loaded' | 'merged' | 'rejected' | 'repaired'> | null;
+  recorded: Figures | null;
   from: 'source' | 'recorded counts';
 }
 
@@ -89,13 +82,11 @@ export async function readOnly<T>(knex: Knex, fn: (trx: Knex.Transaction) => Pro
 }
 
 /** The latest run per pipeline, tenant and set of source paths; `runs` and the result are oldest first (the order they were loaded in). */
-export function latestRuns(runs: readonly RecordedRun[]): RecordedRun[] {
+function latestRuns(runs: readonly RecordedRun[]): RecordedRun[] {
   const latest = new Map<string, number>();
   runs.forEach((r, i) => latest.set(JSON.stringify([r.pipeline, r.tenant, r.sources.map((s) => s.path).sort()]), i));
   return [...latest.values()].sort((a, b) => a - b).map((i) => runs[i]);
 }
-
-type Figures = Pick<StreamEntry, 'source' | 'loaded' | 'merged' | 'rejected' | 'repaired'>;
 
 function figuresOf(c: Record<string, unknown>): Figures & Record<string, number> {
   const n = (k: string) => Number(c[k] ?? 0);
@@ -263,6 +254,8 @@ async function verifyIn(knex: Knex): Promise<VerifyReport> {
   checks.push(await checkNoPlaintextSecrets(knex, expectation.secrets, unread));
   const counts = await checkMessageCounts(knex);
   if (counts) checks.push(counts);
+  const apiKeys = await checkApiKeysEncrypted(knex);
+  if (apiKeys) checks.push(apiKeys);
   if (runs.length === 0) checks.push({ name: 'runs recorded', ok: true, detail: 'no etl run is recorded in this target' });
 
   return { ok: checks.every((c) => c.ok), runs: runEntries, streams, tables, checks };

@@ -78,4 +78,17 @@ describe('bad input: one sentence, exit 2, nothing written', () => {
     expect(c.stderr).toMatch(/Mars\/Base/);
     expect(await tablesIn(db.knex)).toEqual([]);
   });
+
+  test('a bad --tenant-map: a missing file or a value that is not a slug → exit 2, nothing written', async () => {
+    const seeds = path.resolve(__dirname, '../../fixtures/seeds');
+    const missing = await runEtl(['run', 'json-seeds', seeds, '--tenant-map', path.join(dir, 'nope.json')], { env: { DATABASE_URL: db.url } });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/nope\.json/);
+    const file = path.join(dir, 'tenant-map.json');
+    fs.writeFileSync(file, JSON.stringify({ Initech: 'Not a slug!' }));
+    const bad = await runEtl(['run', 'json-seeds', seeds, '--tenant-map', file], { env: { DATABASE_URL: db.url } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/"Initech" maps to "Not a slug!", not a slug/);
+    expect(await tablesIn(db.knex)).toEqual([]);
+  });
 });

@@ -9,6 +9,7 @@ import { sample } from '../support/samples';
 
 const FIXTURE = path.resolve(__dirname, '../../fixtures/tinydb/chatcore.json');
 const DOCUMENTS = path.resolve(__dirname, '../../fixtures/documents');
+const PERSONAS = path.resolve(__dirname, '../../fixtures/personas');
 
 /** Secrets of the fixture and of the real sample: none may leave the database in an export. */
 const SECRETS = ['correct horse battery staple', 'FIXTURE-not-a-real-signature', 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9'];
@@ -116,6 +117,19 @@ describe('etl verify / status / rejects / run --dry-run / --max-rejects (CLI)', 
     const text = await etl('verify');
     expect(text.stdout).toMatch(/missing\s+.*db\.json/);
     expect(text.stdout).toMatch(/verified from the counts it recorded/);
+  });
+
+  test('API keys stored with --allow-plaintext-keys fail verify by name; encrypted with a key, the check holds', async () => {
+    const noKey = { DATABASE_URL: db.url, ETL_ENCRYPTION_KEY: undefined };
+    expect((await runEtl(['run', 'yaml-personas', PERSONAS, '--allow-plaintext-keys'], { env: noKey })).code).toBe(0);
+    const plain = await runEtl(['verify'], { env: noKey });
+    expect(plain.code).toBe(1);
+    expect(plain.stdout).toMatch(/^FAIL  API keys stored encrypted: 3 of 4 API profile\(s\) store their key in plaintext \(--allow-plaintext-keys\): Qwen32B, deepseek, persona:buddy;/m);
+
+    const withKey = { DATABASE_URL: db.url, ETL_ENCRYPTION_KEY: 'readme example passphrase' };
+    expect((await runEtl(['run', 'yaml-personas', PERSONAS, '--restart'], { env: withKey })).code).toBe(0);
+    const encrypted = await runEtl(['verify', '--json'], { env: withKey });
+    expect(JSON.parse(encrypted.stdout).checks.find((c: { name: string }) => c.name === 'API keys stored encrypted')).toEqual({ name: 'API keys stored encrypted', ok: true, detail: '4 API profile(s)' });
   });
 
   test('a target without the etl schema: exit 2, one sentence, nothing created', async () => {

@@ -54,4 +54,13 @@ describe('fixtures/seeds', () => {
     expect(table(again, 'users')).toMatchObject({ read: 4, loaded: 2, merged: 1, rejected: 1 });
     expect(await checksums(db.knex)).toEqual(before);
   });
+
+  test('--tenant-map puts users of a tenant the files do not list into a target tenant', async () => {
+    const report = await runIn(db.knex, 'json-seeds', [DIR], { tenantMap: { Initech: 'acme' } });
+    expect(table(report, 'users')).toMatchObject({ read: 4, loaded: 3, merged: 1, rejected: 0 });
+    const ghost = await db.knex('users').join('tenants', 'tenants.id', 'users.tenant_id').where('users.username', 'ghost').first('tenants.slug');
+    expect(ghost).toEqual({ slug: 'acme' });
+    // another map is another run of the same files
+    expect((await runIn(db.knex, 'json-seeds', [DIR])).mode).toBe('fresh');
+  });
 });

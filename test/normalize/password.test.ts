@@ -1,5 +1,6 @@
 import { EtlError } from '../../src/errors';
-import { decidePassword, hashPlaintext, verifyPbkdf2Sha256, type PasswordInput } from '../../src/normalize/password';
+import { decidePassword, hashPlaintext, type PasswordInput } from '../../src/normalize/password';
+import { verifyPbkdf2Sha256 } from '../support/password';
 import { PYTHON, runPython } from './python';
 
 // The ChatCore sample's admin user (sessions.f26001e.json): password "1234".

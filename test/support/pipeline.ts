@@ -21,23 +21,26 @@ export async function runIn(
   const opened = await extractor.open(sources, { tableMap: opts.tableMap ?? {}, documentsDir: opts.documentsDir });
   return runPipeline(
     knex,
-    extractor,
-    opened,
     {
-      tenant: opts.tenant ?? 'default',
-      sourceTimeZone: opts.sourceTimeZone ?? 'UTC',
-      batchSize: opts.batchSize ?? 5000,
-      concurrency: opts.concurrency ?? 2,
-      bcryptCost: opts.bcryptCost ?? 4,
-      orphans: opts.orphans ?? 'infer',
-      restart: opts.restart ?? false,
-      fernet: opts.fernet ?? null,
-      maxRejects: opts.maxRejects,
-      dryRun: opts.dryRun,
-      inputs: { paths: sources.map((p) => path.resolve(p)), tableMap: opts.tableMap ?? {}, documentsDir: opts.documentsDir && path.resolve(opts.documentsDir) },
+      extractor,
+      opened,
+      opts: {
+        tenant: opts.tenant ?? 'default',
+        sourceTimeZone: opts.sourceTimeZone ?? 'UTC',
+        tenantMap: opts.tenantMap,
+        batchSize: opts.batchSize ?? 5000,
+        concurrency: opts.concurrency ?? 2,
+        bcryptCost: opts.bcryptCost ?? 4,
+        orphans: opts.orphans ?? 'infer',
+        restart: opts.restart ?? false,
+        fernet: opts.fernet ?? null,
+        maxRejects: opts.maxRejects,
+        dryRun: opts.dryRun,
+        inputs: { paths: sources.map((p) => path.resolve(p)), tableMap: opts.tableMap ?? {}, documentsDir: opts.documentsDir && path.resolve(opts.documentsDir) },
+      },
+      log: silentLogger,
+      progress: quietProgress,
     },
-    silentLogger,
-    quietProgress,
   );
 }
 

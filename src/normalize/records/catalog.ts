@@ -1,8 +1,8 @@
 /** Catalog records (JSON seeds): tenants, LLM models, tools, agents and the links between them. */
 import type { AgentEntity, AgentToolEntity, BaseToolEntity, LlmModelEntity, TenantAgentEntity, TenantEntity, ToolEntity } from '../../../extractors/types';
 import type { AgentRow, AgentToolRow, BaseToolRow, LlmModelRow, TenantAgentRow, TenantRow, ToolRow } from '../../../loaders/rows';
-import { globalRowId, rowId, tenantId as tenantIdOf, tenantSlug } from '../ids';
-import { etl, finite, type NormalizeContext, type Normalized, reject, required, Text } from './common';
+import { globalRowId, rowId, tenantId as tenantIdOf } from '../ids';
+import { etl, finite, type NormalizeContext, type Normalized, reject, required, slugOfTenant, Text } from './common';
 
 function bool(v: unknown, dflt: boolean): boolean {
   return typeof v === 'boolean' ? v : dflt;
@@ -20,7 +20,7 @@ export function tenant(e: TenantEntity, ctx: NormalizeContext, locator: string):
   const text = new Text();
   const name = required(e.name, text);
   if (name === null) return reject('missing_name', 'tenant has no name');
-  const slug = tenantSlug(name);
+  const slug = slugOfTenant(name, ctx);
   if (slug === null) return reject('invalid_name', `tenant name "${name}" has no letter or digit to make a slug of`);
   const row: TenantRow = {
     id: tenantIdOf(slug),
@@ -150,7 +150,7 @@ export function agentTool(e: AgentToolEntity, ctx: NormalizeContext, locator: st
 export function tenantAgent(e: TenantAgentEntity, ctx: NormalizeContext, locator: string): Normalized {
   const text = new Text();
   const tenantName = required(e.tenant, text);
-  const slug = tenantName === null ? null : tenantSlug(tenantName);
+  const slug = tenantName === null ? null : slugOfTenant(tenantName, ctx);
   if (tenantName === null || slug === null) return reject('missing_tenant', 'tenant-agent mapping names no tenant');
   const agentName = required(e.agentName, text);
   if (agentName === null) return reject('missing_agent', 'tenant-agent mapping names no agent');

@@ -4,12 +4,12 @@ import stringify from 'fast-json-stable-stringify';
 import type { ConversationEntity, DocumentEntity, MessageEntity, SessionEntity, UserEntity } from '../../../extractors/types';
 import type { ConversationRow, DocumentRow, MessageRow, SessionRow, UserRow } from '../../../loaders/rows';
 import { redactRecord } from '../../secrets/redact';
-import { rowId, tenantId as tenantIdOf, tenantSlug } from '../ids';
+import { rowId, tenantId as tenantIdOf } from '../ids';
 import { messageKey } from '../message-key';
 import { decidePassword } from '../password';
 import { parseTimestamp } from '../timestamp';
 import { foldUsername } from '../username';
-import { etl, type NormalizeContext, type Normalized, type Notes, reject, Text } from './common';
+import { etl, type NormalizeContext, type Normalized, type Notes, reject, slugOfTenant, Text } from './common';
 
 const ROLES = new Set(['user', 'assistant', 'system']);
 
@@ -69,7 +69,7 @@ export function user(e: UserEntity, ctx: NormalizeContext, locator: string): Nor
   let tenantName: string | null = null;
   if (e.tenant !== undefined) {
     tenantName = text.str(e.tenant)?.trim() ?? null;
-    const slug = tenantName === null ? null : tenantSlug(tenantName);
+    const slug = tenantName === null ? null : slugOfTenant(tenantName, ctx);
     if (slug === null) return reject('missing_tenant', `user "${name}" names no tenant`);
     tenant = slug;
     tenantId = tenantIdOf(slug);
