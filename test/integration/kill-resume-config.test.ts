@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { Fernet } from '../../src/secrets/fernet';
-import { ETL_BIN, runEtl } from '../support/cli';
+import { runEtl } from '../support/cli';
 import { freshDatabase } from '../support/db';
+import { figures, interruptRun } from '../support/kill';
 import { dataChecksums } from '../support/pipeline';
 
 const PASSPHRASE = 'kill-resume passphrase';
@@ -48,26 +48,6 @@ const CASES = [
   { pipeline: 'yaml-personas', source: 'personas', extra: [], stream: 'personas', at: 5_000, tables: ['api_profiles', 'personas'] },
 ] as const;
 
-/** Starts a run and SIGKILLs it once `stream` has committed `rows` records (0: once the run is recorded). */
-async function killWhen(knex: Knex, url: string, args: string[], stream: string, rows: number): Promise<void> {
-  const child = spawn(process.execPath, [ETL_BIN, ...args], { env: { ...process.env, ...ENV, DATABASE_URL: url }, stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  let alive = true;
-  void exited.then(() => (alive = false));
-  for (;;) {
-    if (!alive) throw new Error(`the run finished before ${rows} records of ${stream} were committed; make the generated input bigger`);
-    const sql = rows === 0 ? "select count(*)::int as n from etl_runs where state = 'running'" : 'select coalesce(sum(position), 0)::int as n from etl_checkpoints where stream = ?';
-    const n = await knex
-      .raw(sql, rows === 0 ? [] : [stream])
-      .then((r) => r.rows[0].n as number)
-      .catch(() => -1);
-    if (rows === 0 ? n > 0 : n >= rows) break;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  child.kill('SIGKILL');
-  await exited;
-}
-
 describe('kill -9 and rerun: yaml-personas, json-seeds and lowdb end like one clean run', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etl-kill-config-'));
   beforeAll(() => generate(dir));
@@ -80,8 +60,9 @@ describe('kill -9 and rerun: yaml-personas, json-seeds and lowdb end like one cl
       const reference = await runEtl(args, { env: { ...ENV, DATABASE_URL: clean.url } });
       expect(reference.code).toBe(0);
 
-      await killWhen(killed.knex, killed.url, args, c.stream, 0);
-      await killWhen(killed.knex, killed.url, args, c.stream, c.at);
+      const env = { ...ENV, DATABASE_URL: killed.url };
+      await interruptRun(killed.knex, { args, env, stream: c.stream, rows: 0 });
+      await interruptRun(killed.knex, { args, env, stream: c.stream, rows: c.at });
       expect(await killed.knex('etl_runs').select('state', 'attempts')).toEqual([{ state: 'running', attempts: 2 }]);
 
       const resumed = await runEtl(args, { env: { ...ENV, DATABASE_URL: killed.url } });
@@ -89,7 +70,6 @@ describe('kill -9 and rerun: yaml-personas, json-seeds and lowdb end like one cl
       const a = JSON.parse(reference.stdout);
       const b = JSON.parse(resumed.stdout);
       expect(b.mode).toBe('resumed');
-      const figures = (r: { tables: Record<string, unknown>[] }) => r.tables.map(({ seconds: _s, ...rest }) => rest);
       expect(figures(b)).toEqual(figures(a));
       // Fernet tokens carry a random IV: compare what they decrypt to, and everything else as it is
       expect(await dataChecksums(killed.knex, c.tables, ['api_key_cipher'])).toEqual(await dataChecksums(clean.knex, c.tables, ['api_key_cipher']));

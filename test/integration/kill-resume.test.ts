@@ -1,43 +1,12 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { generateChatCore } from '../../bench/generate';
-import { ETL_BIN, runEtl } from '../support/cli';
+import { runEtl } from '../support/cli';
 import { freshDatabase } from '../support/db';
+import { figures, interruptRun } from '../support/kill';
 import { dataChecksums } from '../support/pipeline';
-
-/**
- * Starts a run and kills it with SIGKILL once it has committed at least `rows` messages (rows = 0:
- * as soon as the run is recorded, before its first batch).
- */
-async function killWhen(knex: Knex, url: string, file: string, rows: number, sig: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [ETL_BIN, 'run', 'tinydb', file, '--batch-size', '2000'], {
-    env: { ...process.env, DATABASE_URL: url, ETL_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  let alive = true;
-  void exited.then(() => (alive = false));
-  for (;;) {
-    if (!alive) throw new Error(`the run finished before ${rows} messages were committed; make the generated file bigger`);
-    const sql =
-      rows === 0
-        ? "select count(*)::int as n from etl_runs where state = 'running'"
-        : "select coalesce(sum(position), 0)::int as n from etl_checkpoints where stream = 'chat_history'";
-    const n = await knex
-      .raw(sql)
-      .then((r) => r.rows[0].n as number)
-      .catch(() => -1);
-    if (rows === 0 ? n > 0 : n >= rows) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  child.kill(sig);
-  return { code: await exited, stderr };
-}
 
 describe('kill -9 at any point, rerun: the same rows as one clean run', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etl-kill-'));
@@ -59,7 +28,8 @@ describe('kill -9 at any point, rerun: the same rows as one clean run', () => {
     const reference = await runEtl(['run', 'tinydb', file, '--json'], { env: { DATABASE_URL: clean.url } });
     expect(reference.code).toBe(0);
 
-    for (const at of [0, 10_000, 50_000, 90_000]) await killWhen(killed.knex, killed.url, file, at);
+    const args = ['run', 'tinydb', file, '--batch-size', '2000'];
+    for (const rows of [0, 10_000, 50_000, 90_000]) await interruptRun(killed.knex, { args, env: { DATABASE_URL: killed.url }, stream: 'chat_history', rows });
     const states = await killed.knex('etl_runs').select('state', 'attempts');
     expect(states).toEqual([{ state: 'running', attempts: 4 }]);
 
@@ -68,7 +38,6 @@ describe('kill -9 at any point, rerun: the same rows as one clean run', () => {
     const a = JSON.parse(reference.stdout);
     const b = JSON.parse(resumed.stdout);
     expect(b.mode).toBe('resumed');
-    const figures = (r: { tables: Record<string, unknown>[] }) => r.tables.map(({ seconds: _s, ...rest }) => rest);
     expect(figures(b)).toEqual(figures(a));
     expect(await dataChecksums(killed.knex)).toEqual(await dataChecksums(clean.knex));
 
@@ -79,7 +48,7 @@ describe('kill -9 at any point, rerun: the same rows as one clean run', () => {
   test('Ctrl-C stops at once, says how to resume, and the same command finishes the run', async () => {
     const db = await freshDatabase();
     try {
-      const stopped = await killWhen(db.knex, db.url, file, 20_000, 'SIGINT');
+      const stopped = await interruptRun(db.knex, { args: ['run', 'tinydb', file, '--batch-size', '2000'], env: { DATABASE_URL: db.url }, stream: 'chat_history', rows: 20_000, signal: 'SIGINT' });
       expect(stopped.code).toBe(130);
       expect(stopped.stderr).toMatch(/interrupted \(SIGINT\); committed batches are kept, run the same command again to resume/);
       const resumed = await runEtl(['run', 'tinydb', file, '--json'], { env: { DATABASE_URL: db.url } });

@@ -1,0 +1,41 @@
+import { spawn } from 'node:child_process';
+import type { Knex } from 'knex';
+import { ETL_BIN } from './cli';
+
+export interface Interruption {
+  /** `etl` arguments, e.g. ['run', 'tinydb', file]. */
+  args: string[];
+  env: Record<string, string>;
+  /** The stream whose committed position is watched. */
+  stream: string;
+  /** Interrupt once `stream` has committed this many records; 0: once the run is recorded, before its first batch. */
+  rows: number;
+  signal?: NodeJS.Signals;
+}
+
+/** Starts `etl` and sends it a signal (SIGKILL by default) at the point `at` describes; resolves when it has exited. */
+export async function interruptRun(knex: Knex, at: Interruption): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [ETL_BIN, ...at.args], { env: { ...process.env, ETL_LOG_LEVEL: 'warn', ...at.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  let alive = true;
+  void exited.then(() => (alive = false));
+  for (;;) {
+    if (!alive) throw new Error(`the run finished before ${at.rows} records of ${at.stream} were committed; make the generated input bigger`);
+    const sql = at.rows === 0 ? "select count(*)::int as n from etl_runs where state = 'running'" : 'select coalesce(sum(position), 0)::int as n from etl_checkpoints where stream = ?';
+    const n = await knex
+      .raw(sql, at.rows === 0 ? [] : [at.stream])
+      .then((r) => r.rows[0].n as number)
+      .catch(() => -1);
+    if (at.rows === 0 ? n > 0 : n >= at.rows) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  child.kill(at.signal ?? 'SIGKILL');
+  return { code: await exited, stderr };
+}
+
+/** A run report's per-table figures without the timings, to compare two runs. */
+export function figures(report: { tables: Record<string, unknown>[] }): Record<string, unknown>[] {
+  return report.tables.map(({ seconds: _s, ...rest }) => rest);
+}
