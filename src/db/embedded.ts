@@ -31,7 +31,7 @@ import {
   writeOwner,
   type Paths,
 } from './embedded-files';
-import { hostNode } from './embedded-host';
+import { hostNode } from '../host-node';
 import { isAlive, signal } from './embedded-processes';
 import { DATABASE, ensureDatabase, findRunningServer, initialiseCluster, startServer, stopPostmaster, SUPERUSER } from './embedded-server';
 

@@ -37,6 +37,12 @@ export async function readJsonFile(file: string, what: string): Promise<JsonFile
       `${file} is not valid UTF-8 at byte ${firstInvalidUtf8(buf, 0, buf.length)}; convert the ${what} to UTF-8 (e.g. iconv -f cp1252 -t utf-8) and run again, nothing was written.`,
     );
   }
+  const value = parseJsonText(text, file, what);
+  return { value, sha256, size: buf.length };
+}
+
+/** JSON.parse of a file's text, refusing a key twice in one object (JSON.parse keeps the last silently). */
+export function parseJsonText(text: string, file: string, what: string): unknown {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -52,7 +58,7 @@ export async function readJsonFile(file: string, what: string): Promise<JsonFile
       `${file} has the key ${q(dup.key)} twice in one object, at line ${at.line}, column ${at.column} (first at line ${first.line}, column ${first.column}); JSON.parse would silently keep only the last value, so remove or rename one in the ${what} and run again, nothing was written.`,
     );
   }
-  return { value, sha256, size: buf.length };
+  return value;
 }
 
 /**
@@ -86,13 +92,23 @@ export async function startsWithJsonArray(file: string): Promise<boolean> {
   }
 }
 
-/** stat first, refuse what is over the cap, then read exactly the stated size (a file that grows meanwhile is refused). */
-async function readBounded(file: string, what: string): Promise<Buffer> {
-  let handle: fs.FileHandle;
+/** The size of `file`, which must be a regular file within the cap (checked before reading a byte). */
+export async function statBounded(file: string, what: string): Promise<number> {
   try {
     const st = await fs.stat(file);
     if (!st.isFile()) throw new EtlError('USAGE', `${file} is not a file; pass the path of the ${what}.`);
     if (st.size > MAX_JSON_BYTES) throw tooBig(file, st.size, what);
+    return st.size;
+  } catch (e) {
+    throw fsError(file, e);
+  }
+}
+
+/** stat first, refuse what is over the cap, then read exactly the stated size (a file that grows meanwhile is refused). */
+async function readBounded(file: string, what: string): Promise<Buffer> {
+  await statBounded(file, what);
+  let handle: fs.FileHandle;
+  try {
     handle = await fs.open(file, 'r');
   } catch (e) {
     throw fsError(file, e);
