@@ -3,7 +3,7 @@ import path from 'node:path';
 import { EtlError } from '../src/errors';
 import { MAX_JSON_BYTES, readJsonFile, startsWithJsonArray } from '../src/scan/json-file';
 import { fsError } from '../src/scan/source-errors';
-import type { OpenedSources, SourceFile, SourceStream } from './types';
+import type { OpenedSources, SourceFile } from './types';
 
 /** `employees.json` → `employee`: the doc_type ChatCore's own migration gives these files. */
 function docTypeOf(file: string): string {
@@ -19,15 +19,13 @@ function docTypeOf(file: string): string {
  * file next to them), never read as records, and never read whole: a file over the size cap is
  * skipped on its stat, one that does not start with `[` on its first bytes.
  */
-export async function openDocumentsDir(dir: string, exclude: ReadonlySet<string> = new Set()): Promise<OpenedSources> {
+export async function addDocumentsDir(into: OpenedSources, dir: string, exclude: ReadonlySet<string> = new Set()): Promise<void> {
   const abs = path.resolve(dir);
   const stat = await fs.stat(abs).catch(() => null);
   if (!stat) throw new EtlError('SOURCE_NOT_FOUND', `The documents folder ${dir} does not exist; check the --documents path.`);
   if (!stat.isDirectory()) throw new EtlError('USAGE', `--documents expects a folder of JSON files, and ${dir} is not a folder.`);
   const names = (await fs.readdir(abs)).filter((n) => n.endsWith('.json') && !exclude.has(n)).sort();
-  const sources: SourceFile[] = [];
-  const streams: SourceStream[] = [];
-  const notes: string[] = [];
+  const { sources, streams, notes } = into;
   for (const name of names) {
     const file = path.join(abs, name);
     let st: Awaited<ReturnType<typeof fs.stat>>;
@@ -70,5 +68,4 @@ export async function openDocumentsDir(dir: string, exclude: ReadonlySet<string>
       },
     });
   }
-  return { sources, streams, notes };
 }

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EtlError } from '../src/errors';
 import { readJsonFile } from '../src/scan/json-file';
-import { openDocumentsDir } from './json-documents';
+import { addDocumentsDir } from './json-documents';
 import type { Entity, EntityKind, Extractor, ExtractorOptions, OpenedSources, SourceFile, SourceRecord, SourceStream } from './types';
 
 /**
@@ -163,11 +163,9 @@ async function open(paths: string[], _options: ExtractorOptions): Promise<Opened
     sources.push(got.source);
     streams.push(arrayStream(f.file.replace(/\.json$/, ''), f.kind, got.source, got.docs, (d) => f.entity(d, agentKeys)));
   }
-  const docs = await openDocumentsDir(dir, new Set(FILES.map((f) => f.file)));
-  sources.push(...docs.sources);
-  streams.push(...docs.streams);
-  notes.push(...docs.notes);
-  return { sources, streams, notes };
+  const opened: OpenedSources = { sources, streams, notes };
+  await addDocumentsDir(opened, dir, new Set(FILES.map((f) => f.file)));
+  return opened;
 }
 
 export const jsonSeedsExtractor: Extractor = {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { EtlError } from '../src/errors';
 import { preflightTinyDb, readTinyDbTable, type TinyDbIndex } from '../src/scan/tinydb-scan';
-import { openDocumentsDir } from './json-documents';
+import { addDocumentsDir } from './json-documents';
 import type { ChatKind, Entity, Extractor, ExtractorOptions, OpenedSources, SourceFile, SourceStream } from './types';
 
 /**
@@ -120,14 +120,9 @@ async function open(paths: string[], options: ExtractorOptions): Promise<OpenedS
   }
   if (index.nonFinite) notes.push(`${index.nonFinite} NaN/Infinity values were read as null`);
   if (index.bigInts) notes.push(`${index.bigInts} integers beyond 2^53 were kept as exact decimal text`);
-  const sources = [source];
-  if (options.documentsDir) {
-    const docs = await openDocumentsDir(options.documentsDir);
-    sources.push(...docs.sources);
-    streams.push(...docs.streams);
-    notes.push(...docs.notes);
-  }
-  return { sources, streams, notes };
+  const opened: OpenedSources = { sources: [source], streams, notes };
+  if (options.documentsDir) await addDocumentsDir(opened, options.documentsDir);
+  return opened;
 }
 
 export const tinydbExtractor: Extractor = {

@@ -66,12 +66,7 @@ export function parseJsonText(text: string, file: string, what: string): unknown
  * first bytes: a TinyDB database or any other object-shaped file is told apart without reading it.
  */
 export async function startsWithJsonArray(file: string): Promise<boolean> {
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(file, 'r');
-  } catch (e) {
-    throw fsError(file, e);
-  }
+  const handle = await openForReading(file);
   try {
     const chunk = Buffer.alloc(4096);
     let pos = 0;
@@ -92,6 +87,14 @@ export async function startsWithJsonArray(file: string): Promise<boolean> {
   }
 }
 
+async function openForReading(file: string): Promise<fs.FileHandle> {
+  try {
+    return await fs.open(file, 'r');
+  } catch (e) {
+    throw fsError(file, e);
+  }
+}
+
 /** The size of `file`, which must be a regular file within the cap (checked before reading a byte). */
 export async function statBounded(file: string, what: string): Promise<number> {
   try {
@@ -107,12 +110,7 @@ export async function statBounded(file: string, what: string): Promise<number> {
 /** stat first, refuse what is over the cap, then read exactly the stated size (a file that grows meanwhile is refused). */
 async function readBounded(file: string, what: string): Promise<Buffer> {
   await statBounded(file, what);
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(file, 'r');
-  } catch (e) {
-    throw fsError(file, e);
-  }
+  const handle = await openForReading(file);
   try {
     const size = (await handle.stat()).size;
     if (size > MAX_JSON_BYTES) throw tooBig(file, size, what);
