@@ -1,6 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXTRACTORS } from '../extractors/registry';
-import { migrateCommand } from './commands/migrate';
+import { TARGET_NAMES } from '../loaders/target';
+import { TARGETS } from '../loaders/targets';
+import { migrateCommand, type MigrateOptions } from './commands/migrate';
 import { rejectsCommand, type RejectsOptions } from './commands/rejects';
 import { statusCommand } from './commands/status';
 import { verifyCommand } from './commands/verify';
@@ -17,6 +19,7 @@ function int(min: number, max: number) {
   };
 }
 
+const target = () => new Option('--target <name>', `where the rows land: ${TARGET_NAMES.map((n) => `${n} (${TARGETS[n].summary})`).join('; ')}`).choices([...TARGET_NAMES]).default('etl');
 const database = () => new Option('--database <url>', 'PostgreSQL URL of the target (default: an embedded server with data in .etl/)').env('DATABASE_URL');
 
 function program(log: Logger, setCode: (c: number) => void): Command {
@@ -35,7 +38,8 @@ function program(log: Logger, setCode: (c: number) => void): Command {
     .argument('<pipeline>', `what the sources are: ${EXTRACTORS.map((e) => `${e.name} (${e.summary})`).join('; ')}`)
     .argument('<sources...>', 'source file(s) or folder')
     .addOption(database())
-    .option('--tenant <slug>', 'tenant the records belong to', 'default')
+    .addOption(target())
+    .option('--tenant <slug>', 'tenant the records belong to (default: default)')
     .option('--tenant-map <file>', 'JSON object mapping tenant names in the sources to target tenant slugs, e.g. {"Test_eTMS": "etms"}')
     .option('--documents <dir>', 'a folder of company JSON arrays (employees.json, …) to load as documents')
     .option('--map <table=entity>', 'map a source table or collection onto users, conversations, messages, sessions, documents (or user, conversation, …), or ignore it; repeatable, comma-separated', (v: string, acc: string[]) => [...acc, v], [] as string[])
@@ -73,11 +77,12 @@ function program(log: Logger, setCode: (c: number) => void): Command {
     .action(async (o: RejectsOptions) => setCode(await rejectsCommand(o, log)));
 
   p.command('migrate')
-    .description('apply the target schema (etl run does this itself)')
+    .description('apply the target schema (etl run does this itself); with --target chatcore on an empty database, creates ChatCore\'s schema as its Alembic revision does')
     .addOption(database())
-    .option('--rollback', 'undo the last batch of migrations', false)
+    .addOption(target())
+    .option('--rollback', 'undo the last batch of etl\'s migrations (--target etl only)', false)
     .option('--json', 'print the result as JSON', false)
-    .action(async (o: { database?: string; rollback: boolean; json: boolean }) => setCode(await migrateCommand(o, log)));
+    .action(async (o: MigrateOptions) => setCode(await migrateCommand(o, log)));
   return p;
 }
 

@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'RUN_LOCKED'
   | 'RUN_FAILED'
   | 'TOO_MANY_REJECTS'
-  | 'NO_SCHEMA';
+  | 'NO_SCHEMA'
+  | 'TARGET_SCHEMA';
 
 /** Exit code 2: bad usage or bad input, nothing written. Exit code 1: a run failed. */
 const BAD_INPUT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -30,6 +31,7 @@ const BAD_INPUT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'EMBEDDED_START_FAILED',
   'RUN_LOCKED',
   'NO_SCHEMA',
+  'TARGET_SCHEMA',
 ]);
 
 export class EtlError extends Error {

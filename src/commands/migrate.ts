@@ -1,15 +1,28 @@
+import { targetFor } from '../../loaders/targets';
 import { openTarget } from '../db/connect';
-import { migrateLatest, migrateRollback } from '../db/migrate';
+import { migrateRollback } from '../db/migrate';
+import { EtlError } from '../errors';
 import type { Logger } from '../log';
 
-export async function migrateCommand(o: { database?: string; rollback: boolean; json: boolean }, log: Logger): Promise<number> {
-  const target = await openTarget({ databaseUrl: o.database, cwd: process.cwd(), log });
+export interface MigrateOptions {
+  database?: string;
+  target: string;
+  rollback: boolean;
+  json: boolean;
+}
+
+export async function migrateCommand(o: MigrateOptions, log: Logger): Promise<number> {
+  const target = targetFor(o.target);
+  if (o.rollback && target.name !== 'etl') {
+    throw new EtlError('USAGE', `etl migrate --rollback undoes etl's own schema only; it never drops the tables of --target ${target.name}, which belong to the application.`);
+  }
+  const db = await openTarget({ databaseUrl: o.database, cwd: process.cwd(), log });
   try {
-    const names = o.rollback ? await migrateRollback(target.knex) : await migrateLatest(target.knex);
+    const names = o.rollback ? await migrateRollback(db.knex) : await target.schema.prepare(db.knex, true);
     const verb = o.rollback ? 'rolled back' : 'applied';
     process.stdout.write(o.json ? JSON.stringify({ [verb]: names }) + '\n' : names.length ? `${verb}: ${names.join(', ')}\n` : `nothing to do: the schema is ${o.rollback ? 'not installed' : 'up to date'}\n`);
     return 0;
   } finally {
-    await target.close();
+    await db.close();
   }
 }

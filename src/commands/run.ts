@@ -2,6 +2,9 @@ import path from 'node:path';
 import { extractorFor } from '../../extractors/registry';
 import { CHAT_KINDS, type ChatKind, type ExtractorOptions } from '../../extractors/types';
 import { TABLES } from '../../loaders/tables';
+import type { Target } from '../../loaders/target';
+import { targetFor } from '../../loaders/targets';
+import type { OpenedSources } from '../../extractors/types';
 import type { OrphanPolicy } from '../../loaders/writer';
 import { openTarget } from '../db/connect';
 import { readJsonFile } from '../scan/json-file';
@@ -15,7 +18,9 @@ import { Fernet } from '../secrets/fernet';
 
 export interface RunCommandOptions {
   database?: string;
-  tenant: string;
+  target: string;
+  /** Absent: `default` (a target without tenants refuses one given). */
+  tenant?: string;
   batchSize: number;
   concurrency: number;
   sourceTimezone: string;
@@ -89,26 +94,43 @@ async function readTenantMap(file: string | undefined): Promise<Record<string, s
   return Object.fromEntries(entries) as Record<string, string>;
 }
 
+/** The target must hold every kind of record the sources have, and tenants only where it has them. */
+function checkTarget(target: Target, pipeline: string, opened: OpenedSources, tenantGiven: boolean): void {
+  if (tenantGiven && !target.tenants) {
+    throw new EtlError('USAGE', `--tenant cannot be used with --target ${target.name}: the application has no tenants, so one ${target.name} database holds one tenant's data; load each tenant into its own database.`);
+  }
+  if (target.kinds === 'all') return;
+  const kinds = target.kinds;
+  const foreign = [...new Set(opened.streams.filter((s) => !kinds.has(s.entity)).map((s) => TABLES[s.entity].table))];
+  if (foreign.length) {
+    throw new EtlError('USAGE', `--target ${target.name} has no table for ${foreign.join(', ')} (pipeline ${pipeline}); load these sources with --target etl, or map the source tables elsewhere with --map.`);
+  }
+}
+
 export async function runCommand(pipeline: string, sources: string[], o: RunCommandOptions, log: Logger): Promise<number> {
   const extractor = extractorFor(pipeline);
+  const target = targetFor(o.target);
+  const tenant = o.tenant ?? 'default';
   assertTimeZone(o.sourceTimezone);
-  if (!SLUG.test(o.tenant)) throw new EtlError('USAGE', `--tenant must be a slug of letters, digits, - and _, got "${o.tenant}".`);
+  if (!SLUG.test(tenant)) throw new EtlError('USAGE', `--tenant must be a slug of letters, digits, - and _, got "${tenant}".`);
   // Preflight before connecting: a bad source writes nothing, not even the schema.
   const tableMap = parseTableMap(o.map);
   const tenantMap = await readTenantMap(o.tenantMap);
   const opened = await extractor.open(sources, { tableMap, documentsDir: o.documents });
+  checkTarget(target, pipeline, opened, o.tenant !== undefined);
   for (const note of opened.notes) log.warn(note);
   const fernet = encryptionKey(opened.secrets ?? 0, o.allowPlaintextKeys, log);
-  const target = await openTarget({ databaseUrl: o.database, cwd: process.cwd(), log, poolMax: o.concurrency + 3 });
+  const db = await openTarget({ databaseUrl: o.database, cwd: process.cwd(), log, poolMax: o.concurrency + 3 });
   try {
     const progress = createProgress(log, Boolean(process.stderr.isTTY) && !o.json);
     const report = await runPipeline(
-      target.knex,
+      db.knex,
       {
         extractor,
         opened,
         opts: {
-          tenant: o.tenant,
+          target,
+          tenant,
           sourceTimeZone: o.sourceTimezone,
           tenantMap,
           batchSize: o.batchSize,
@@ -128,6 +150,6 @@ export async function runCommand(pipeline: string, sources: string[], o: RunComm
     process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : (report.dryRun ? formatPlan(report) : formatRunReport(report)) + '\n');
     return 0;
   } finally {
-    await target.close();
+    await db.close();
   }
 }

@@ -136,6 +136,9 @@ function createPool(url: string, log: Logger, poolMax = 6): Knex {
       // (an `options` parameter in the URL takes precedence).
       options: '-c TimeZone=UTC',
     },
+    // An application target keeps etl's own tables in the schema "etl" (out of the app's public
+    // schema); where there is none, unqualified names resolve to public as before.
+    searchPath: ['etl', 'public'],
     pool: { min: 0, max: poolMax },
     log: knexLog(log),
   });

@@ -4,7 +4,7 @@ import pLimit from 'p-limit';
 import type { Extractor, ExtractorOptions, OpenedSources, SourceStream } from '../../extractors/types';
 import { dependencyLevels, INFERRED_TABLE, TABLES } from '../../loaders/tables';
 import type { OrphanPolicy } from '../../loaders/writer';
-import { migrateInTransaction, migrateLatest } from '../db/migrate';
+import type { Target } from '../../loaders/target';
 import { EtlError } from '../errors';
 import type { Logger } from '../log';
 import type { Fernet } from '../secrets/fernet';
@@ -18,6 +18,8 @@ import { finishRun, latestRun, resumeRun, startRun } from './runs';
 import { runStream } from './stream';
 
 export interface RunOptions {
+  /** Where the rows land: etl's own schema, or an application's. */
+  target: Target;
   tenant: string;
   sourceTimeZone: string;
   /** `--tenant-map`: tenant names in the sources → target tenant slugs. */
@@ -155,7 +157,7 @@ export async function runPipeline(knex: Knex, run: RunContext): Promise<RunRepor
   if (!opts.dryRun) {
     const lock = await acquireRunLock(knex);
     try {
-      await migrateLatest(knex);
+      await run.opts.target.schema.prepare(knex, true);
       return (await runLocked(knex, run)).report;
     } finally {
       await lock.release();
@@ -166,7 +168,7 @@ export async function runPipeline(knex: Knex, run: RunContext): Promise<RunRepor
     await knex.transaction(async (trx) => {
       const lock = await acquireRunLock(trx, 5000, true);
       try {
-        await migrateInTransaction(trx);
+        await opts.target.schema.prepare(trx, false);
         result = await runLocked(trx, { ...run, opts: { ...opts, concurrency: 1 } });
       } finally {
         await lock.release();
@@ -191,7 +193,8 @@ async function runLocked(knex: Knex, run: RunContext): Promise<{ report: RunRepo
     const previous = await latestRun(knex, key);
     let mode: RunReport['mode'];
     let runId: string;
-    const { fernet, ...settings } = opts;
+    const { fernet, target, ...rest } = opts;
+    const settings = { ...rest, target: target.name };
     if (opts.restart) {
       await clearCheckpoints(knex, key);
       runId = await startRun(knex, key, opened.sources, settings);
@@ -246,6 +249,7 @@ async function runLocked(knex: Knex, run: RunContext): Promise<{ report: RunRepo
                 bcryptCost: opts.bcryptCost,
                 orphans: opts.orphans,
                 fernet: fernet ?? null,
+                target,
                 onCounts,
                 onProgress: (name, done, total, first) => (first ? progress.start(name, total, done) : progress.update(name, done)),
               });
@@ -255,7 +259,10 @@ async function runLocked(knex: Knex, run: RunContext): Promise<{ report: RunRepo
           ),
         );
       }
-      await finalizeConversations(knex, tenantId);
+      if (mode !== 'already-done') {
+        await finalizeConversations(knex, tenantId);
+        await target.project(knex, log);
+      }
       const report: RunReport = {
         runId,
         pipeline: extractor.name,

@@ -7,9 +7,10 @@ import type { AnyRow, ApiProfileRow, UserRow } from '../../loaders/rows';
 import { type RejectEntry, writeRejects } from '../../loaders/rejects';
 import { TABLES } from '../../loaders/tables';
 import { type OrphanPolicy, type RowBatch, writeRows } from '../../loaders/writer';
-import { hashPlaintext } from '../normalize/password';
+import type { Target } from '../../loaders/target';
 import { type Fernet, sealSecret } from '../secrets/fernet';
-import { type NormalizeContext, normalizeEntity, type Notes } from '../normalize/records';
+import type { NormalizeContext, Notes } from '../normalize/records';
+import { normalizeFor } from '../../loaders/admit';
 import { type CheckpointKey, loadCheckpoint, saveCheckpoint } from './checkpoints';
 import { addCounts, type StreamCounts } from './counts';
 
@@ -27,6 +28,7 @@ export interface StreamOptions {
   orphans: OrphanPolicy;
   /** The key API keys are encrypted with; null only when plaintext keys were allowed. */
   fernet: Fernet | null;
+  target: Target;
   onProgress(stream: string, done: number, total: number, first: boolean): void;
   /** The stream's committed figures: at the start (from its checkpoint, `batch` false), then after every batch; may throw to stop the run. */
   onCounts?(stream: string, counts: StreamCounts, batch: boolean): void;
@@ -47,22 +49,24 @@ function addNotes(into: Partial<StreamCounts>, notes: Notes): void {
   for (const [k, v] of Object.entries(notes) as [keyof Notes, number][]) into[k] = (into[k] ?? 0) + v;
 }
 
-async function prepare(records: SourceRecord[], stream: SourceStream, ctx: NormalizeContext, bcryptCost: number, fernet: Fernet | null): Promise<Prepared> {
+async function prepare(records: SourceRecord[], stream: SourceStream, ctx: NormalizeContext, opts: StreamOptions): Promise<Prepared> {
+  const { bcryptCost, fernet, target } = opts;
   const rows: RowBatch = { rows: [], locators: [], records: [] };
   const rejects: RejectEntry[] = [];
   const notes: Partial<StreamCounts> = {};
   const hashes: Promise<void>[] = [];
   for (const rec of records) {
-    const n = normalizeEntity(rec.entity, ctx, `${rec.locator.table}/${rec.locator.id}`);
+    const n = normalizeFor(target, rec.entity, ctx, `${rec.locator.table}/${rec.locator.id}`);
     if (!n.ok) {
       rejects.push({ stream: stream.name, outcome: 'rejected', locator: rec.locator, reasonCode: n.code, message: n.message, record: rec.raw });
       continue;
     }
+    for (const r of n.repairs) rejects.push({ stream: stream.name, outcome: 'repaired', locator: rec.locator, reasonCode: r.code, message: r.message, record: rec.raw });
     addNotes(notes, n.notes);
     if (n.plaintext !== undefined) {
       const row = n.row as UserRow;
       const plaintext = n.plaintext;
-      hashes.push(hashLimit(async () => void (row.password_hash = await hashPlaintext(plaintext, bcryptCost))));
+      hashes.push(hashLimit(async () => void (row.password_hash = await target.hashPlaintext(plaintext, bcryptCost))));
     }
     if (n.secret !== undefined) {
       const row = n.row as ApiProfileRow;
@@ -109,7 +113,7 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
         read: p.read,
         loaded: res.loaded,
         merged: res.merged,
-        rejected: res.rejected + p.rejects.length,
+        rejected: res.rejected + p.rejects.filter((r) => r.outcome === 'rejected').length,
         inferredUsers: res.inferredUsers,
         inferredConversations: res.inferredConversations,
         importedHistory: res.importedHistory,
@@ -129,7 +133,7 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
   let pending: Promise<void> = Promise.resolve();
   let buffer: SourceRecord[] = [];
   const flush = async (): Promise<void> => {
-    const prepared = await prepare(buffer, stream, ctx, opts.bcryptCost, opts.fernet);
+    const prepared = await prepare(buffer, stream, ctx, opts);
     buffer = [];
     await pending;
     pending = write(prepared);

@@ -27,8 +27,13 @@ interface ForeignKey {
   nullable: boolean;
 }
 
-/** Single-column foreign keys of the current schema (the schema's own, so new tables are covered). */
-async function foreignKeys(knex: Knex): Promise<ForeignKey[]> {
+/** The schema a check reads: the one named, else the current one (etl's tables). */
+async function schemaOf(knex: Knex, schema?: string): Promise<string> {
+  return schema ?? (await knex.raw('select current_schema() as s')).rows[0].s;
+}
+
+/** Single-column foreign keys of a schema (the schema's own, so new tables are covered). */
+async function foreignKeys(knex: Knex, schema?: string): Promise<ForeignKey[]> {
   const res = await knex.raw(
     `select cl.relname as table, a.attname as column, fcl.relname as ftable, fa.attname as fcolumn, not a.attnotnull as nullable
      from pg_constraint c
@@ -36,8 +41,9 @@ async function foreignKeys(knex: Knex): Promise<ForeignKey[]> {
      join pg_class fcl on fcl.oid = c.confrelid
      join pg_attribute a on a.attrelid = c.conrelid and a.attnum = c.conkey[1]
      join pg_attribute fa on fa.attrelid = c.confrelid and fa.attnum = c.confkey[1]
-     where c.contype = 'f' and array_length(c.conkey, 1) = 1 and cl.relnamespace = current_schema()::regnamespace
+     where c.contype = 'f' and array_length(c.conkey, 1) = 1 and cl.relnamespace = ?::regnamespace
      order by 1, 2`,
+    [await schemaOf(knex, schema)],
   );
   return res.rows;
 }
@@ -48,18 +54,19 @@ async function hasColumns(knex: Knex, table: string, columns: string[]): Promise
 }
 
 /** Every foreign key value has its parent row (the schema enforces it unless a constraint was disabled or dropped). */
-export async function checkForeignKeys(knex: Knex): Promise<Check> {
+export async function checkForeignKeys(knex: Knex, schema?: string): Promise<Check> {
   const problems: string[] = [];
-  const fks = await foreignKeys(knex);
+  const s = q(await schemaOf(knex, schema));
+  const fks = await foreignKeys(knex, schema);
   for (const fk of fks) {
     const res = await knex.raw(
-      `select count(*)::int as n, (array_agg(t.${q(fk.column)}::text))[1:${SHOW}] as sample from ${q(fk.table)} t
-       where t.${q(fk.column)} is not null and not exists (select 1 from ${q(fk.ftable)} p where p.${q(fk.fcolumn)} = t.${q(fk.column)})`,
+      `select count(*)::int as n, (array_agg(t.${q(fk.column)}::text))[1:${SHOW}] as sample from ${s}.${q(fk.table)} t
+       where t.${q(fk.column)} is not null and not exists (select 1 from ${s}.${q(fk.ftable)} p where p.${q(fk.fcolumn)} = t.${q(fk.column)})`,
     );
     const { n, sample } = res.rows[0];
     if (n > 0) problems.push(`${fk.table}.${fk.column} → ${fk.ftable}: ${n} orphan(s) (${list(sample ?? [], n)})`);
   }
-  return { name: 'foreign keys resolve (no orphans)', ok: problems.length === 0, detail: problems.length ? problems.join('; ') : `${fks.length} foreign keys checked` };
+  return { name: `foreign keys resolve (no orphans)${schema ? ` in ${schema}` : ''}`, ok: problems.length === 0, detail: problems.length ? problems.join('; ') : `${fks.length} foreign keys checked` };
 }
 
 /**
@@ -115,16 +122,18 @@ const MIN_SUBSTRING = 8;
  * secrets of 8+ characters anywhere inside a value; shorter ones as the whole value of a
  * secret-named column or JSON field.
  */
-export async function checkNoPlaintextSecrets(knex: Knex, secrets: ReadonlySet<string>, unread: number): Promise<Check> {
-  const name = 'no plaintext secret from the sources';
+export async function checkNoPlaintextSecrets(knex: Knex, secrets: ReadonlySet<string>, unread: number, schema?: string): Promise<Check> {
+  const name = `no plaintext secret from the sources${schema ? ` in ${schema}` : ''}`;
+  const inSchema = await schemaOf(knex, schema);
   const long = [...secrets].filter((s) => s.length >= MIN_SUBSTRING);
   const short = [...secrets].filter((s) => s.length < MIN_SUBSTRING);
   const cols: { table: string; column: string; type: string }[] = (
     await knex.raw(
       `select c.table_name as table, c.column_name as column, c.data_type as type from information_schema.columns c
        join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name and t.table_type = 'BASE TABLE'
-       where c.table_schema = current_schema() and c.data_type in ('text', 'character varying', 'jsonb', 'json') and c.table_name not like 'etl\\_migrations%'
+       where c.table_schema = ? and c.data_type in ('text', 'character varying', 'jsonb', 'json') and c.table_name not like 'etl\\_migrations%'
        order by 1, 2`,
+      [inSchema],
     )
   ).rows;
   const jsonPath = `lax $.** ? (${PLAINTEXT_SECRET_FIELDS.map((k) => `@."${k}" == $v`).join(' || ')})`;
@@ -146,7 +155,7 @@ export async function checkNoPlaintextSecrets(knex: Knex, secrets: ReadonlySet<s
       bindings.push(short);
     }
     if (!conds.length) continue;
-    const res = await knex.raw(`select count(*)::int as n from ${q(c.table)} t where ${conds.join(' or ')}`, bindings);
+    const res = await knex.raw(`select count(*)::int as n from ${q(inSchema)}.${q(c.table)} t where ${conds.join(' or ')}`, bindings);
     if (res.rows[0].n > 0) problems.push(`${c.table}.${c.column}: ${res.rows[0].n} row(s)`);
   }
   const scope = `${secrets.size} plaintext value(s) from the sources, ${cols.length} text/jsonb columns` + (unread ? `; ${unread} run(s) whose sources could not be re-read were not covered` : '');

@@ -11,7 +11,8 @@ import type { AnyRow } from '../../loaders/rows';
 import { dependencyLevels, type InferRule, kindOfTable, type ParentRef, stageValue, TABLES, type TableSpec } from '../../loaders/tables';
 import type { OrphanPolicy } from '../../loaders/writer';
 import { tenantId as tenantIdOf } from '../normalize/ids';
-import { normalizeEntity } from '../normalize/records';
+import { normalizeFor } from '../../loaders/admit';
+import { targetFor } from '../../loaders/targets';
 import { looksLikeFernetToken } from '../secrets/fernet';
 import { holdsPlaintextSecret } from '../secrets/secret-fields';
 import { RUN_TENANT_SOURCE, type RunInputs } from '../pipeline/run';
@@ -24,7 +25,7 @@ export interface RecordedRun {
   fingerprint: string;
   state: string;
   sources: SourceFile[];
-  options: { sourceTimeZone?: string; orphans?: OrphanPolicy; tenantMap?: Record<string, string>; inputs?: RunInputs };
+  options: { target?: string; sourceTimeZone?: string; orphans?: OrphanPolicy; tenantMap?: Record<string, string>; inputs?: RunInputs };
   summary: { tables?: Record<string, number | string>[] } | null;
   started_at: string;
   finished_at: string | null;
@@ -156,6 +157,7 @@ export async function expectRun(run: RecordedRun, into: Expectation): Promise<Ru
   }
 
   const orphans: OrphanPolicy = run.options?.orphans ?? 'infer';
+  const target = targetFor(run.options?.target ?? 'etl');
   const tenantId = runTenant;
   const streams: StreamFigures[] = [];
   for (const level of dependencyLevels(opened.streams.map((s) => s.entity))) {
@@ -168,7 +170,7 @@ export async function expectRun(run: RecordedRun, into: Expectation): Promise<Ru
         for (const rec of records) {
           f.source++;
           collectSecrets(rec.raw, into.secrets);
-          const n = normalizeEntity(rec.entity, ctx, `${rec.locator.table}/${rec.locator.id}`);
+          const n = normalizeFor(target, rec.entity, ctx, `${rec.locator.table}/${rec.locator.id}`);
           if (!n.ok) {
             f.rejected++;
             continue;

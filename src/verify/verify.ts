@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import { INFERRED_TABLE, TABLES } from '../../loaders/tables';
+import { targetFor } from '../../loaders/targets';
 import { pendingMigrations } from '../db/migrate';
 import { EtlError } from '../errors';
 import { tenantId as tenantIdOf } from '../normalize/ids';
@@ -256,6 +257,10 @@ async function verifyIn(knex: Knex): Promise<VerifyReport> {
   if (counts) checks.push(counts);
   const apiKeys = await checkApiKeysEncrypted(knex);
   if (apiKeys) checks.push(apiKeys);
+  // An application target: its tables against etl's canonical rows, and what the application needs.
+  for (const name of new Set(runs.map((r) => r.options?.target ?? 'etl'))) {
+    checks.push(...(await targetFor(name).verify(knex, { secrets: expectation.secrets, unread })));
+  }
   if (runs.length === 0) checks.push({ name: 'runs recorded', ok: true, detail: 'no etl run is recorded in this target' });
 
   return { ok: checks.every((c) => c.ok), runs: runEntries, streams, tables, checks };

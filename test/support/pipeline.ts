@@ -1,3 +1,4 @@
+import { etlTarget } from '../../loaders/etl';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { extractorFor } from '../../extractors/registry';
@@ -25,6 +26,7 @@ export async function runIn(
       extractor,
       opened,
       opts: {
+        target: opts.target ?? etlTarget,
         tenant: opts.tenant ?? 'default',
         sourceTimeZone: opts.sourceTimeZone ?? 'UTC',
         tenantMap: opts.tenantMap,

@@ -1,0 +1,95 @@
+/**
+ * ChatCore's own checks for `etl verify`: every app row equals the projection of its canonical row
+ * (which verify has already proven against the sources), and the app's tables hold what its code
+ * needs: counts that match, folded unique usernames, dates where the app reads them, one active
+ * conversation per user, sequences ahead of every id, a known Alembic revision, no orphan and no
+ * plaintext secret.
+ */
+import type { Knex } from 'knex';
+import { foldUsername } from '../../src/normalize/username';
+import { type Check, checkForeignKeys, checkNoPlaintextSecrets } from '../../src/verify/checks';
+import type { VerifyContext } from '../target';
+import { KNOWN_REVISIONS } from './ddl';
+import { named, NO_PASSWORD_HASH, PROJECTIONS, type Projection } from './project';
+
+const count = async (knex: Knex, sql: string): Promise<number> => (await knex.raw(`select count(*)::int as n from (${sql}) x`)).rows[0].n;
+
+async function projectionCheck(knex: Knex, p: Projection): Promise<Check> {
+  const t = `public."${p.table}"`;
+  const cols = p.columns.map((c) => `"${c}"`);
+  const src = named(p);
+  const map = `etl.chatcore_ids m on m.tbl = '${p.table}' and m.etl_id = s.etl_id`;
+  const missing = await count(knex, `select 1 from (${src}) s left join ${map} left join ${t} t on t.id = m.app_id where t.id is null`);
+  const changed = await count(knex, `select 1 from (${src}) s join ${map} join ${t} t on t.id = m.app_id where (${cols.map((c) => `t.${c}`).join(', ')}) is distinct from (${cols.map((c) => `s.${c}`).join(', ')})`);
+  const extra = await count(knex, `select 1 from ${t} t where not exists (select 1 from etl.chatcore_ids m where m.tbl = '${p.table}' and m.app_id = t.id)`);
+  const rows = await count(knex, `select 1 from ${t}`);
+  return {
+    name: `ChatCore's ${p.table} hold exactly etl's rows`,
+    ok: missing + changed + extra === 0,
+    detail: `${rows} rows; ${missing} missing, ${changed} differing from etl's canonical rows, ${extra} not written by etl`,
+  };
+}
+
+async function rule(knex: Knex, name: string, sql: string, what: string): Promise<Check> {
+  const n = await count(knex, sql);
+  return { name, ok: n === 0, detail: n ? `${n} ${what}` : 'holds' };
+}
+
+async function usernames(knex: Knex): Promise<Check> {
+  const rows: { id: number; username: string }[] = (await knex.raw('select id, username from public.users order by id')).rows;
+  const seen = new Set<string>();
+  const bad = rows.filter((u) => foldUsername(u.username) !== u.username || seen.has(u.username) || !seen.add(u.username));
+  return {
+    name: 'ChatCore usernames are folded and unique (its login looks them up folded)',
+    ok: bad.length === 0,
+    detail: bad.length ? `not folded or repeated: ${bad.slice(0, 5).map((u) => `${u.id} "${u.username}"`).join(', ')}` : `${rows.length} users`,
+  };
+}
+
+async function sequences(knex: Knex): Promise<Check> {
+  const behind: string[] = [];
+  for (const { table } of PROJECTIONS) {
+    const { seq, max } = (await knex.raw(`select pg_get_serial_sequence('public."${table}"', 'id') as seq, coalesce((select max(id) from public."${table}"), 0) as max`)).rows[0];
+    const { last } = (await knex.raw(`select case when is_called then last_value else last_value - 1 end as last from ${seq}`)).rows[0];
+    const r = { max, last };
+    if (Number(r.last ?? 0) < Number(r.max)) behind.push(`${table} (largest id ${r.max}, sequence at ${r.last})`);
+  }
+  return { name: "ChatCore's id sequences are ahead of every id", ok: behind.length === 0, detail: behind.length ? `behind: ${behind.join(', ')}` : `${PROJECTIONS.length} sequences` };
+}
+
+async function revision(knex: Knex): Promise<Check> {
+  const rows: string[] = (await knex.raw('select version_num from public.alembic_version')).rows.map((r: { version_num: string }) => r.version_num);
+  const ok = rows.length === 1 && KNOWN_REVISIONS.includes(rows[0]);
+  return { name: "ChatCore's Alembic revision is one etl knows", ok, detail: `alembic_version: ${rows.join(', ') || 'empty'}` };
+}
+
+export async function verify(knex: Knex, ctx: VerifyContext): Promise<Check[]> {
+  const checks: Check[] = [];
+  for (const p of PROJECTIONS) checks.push(await projectionCheck(knex, p));
+  checks.push(
+    await rule(
+      knex,
+      "every ChatCore conversation's message_count equals its messages",
+      'select 1 from public.conversations c where c.message_count <> (select count(*) from public.messages m where m.conversation_id = c.id)',
+      'conversation(s) differ',
+    ),
+  );
+  checks.push(await rule(knex, 'every message belongs to its conversation\'s owner', 'select 1 from public.messages m join public.conversations c on c.id = m.conversation_id where m.user_id <> c.user_id', 'message(s) of another user'));
+  checks.push(await rule(knex, 'at most one active conversation per user', 'select 1 from public.conversations where is_active group by user_id having count(*) > 1', 'user(s) with several'));
+  checks.push(
+    await rule(
+      knex,
+      'dates where ChatCore reads them (users.created_at, conversations.created_at and updated_at)',
+      'select id from public.users where created_at is null union all select id from public.conversations where created_at is null or updated_at is null',
+      'row(s) without a date: the source has none for them',
+    ),
+  );
+  checks.push(await usernames(knex));
+  const locked = await count(knex, `select 1 from public.users where password_hash = '${NO_PASSWORD_HASH}'`);
+  checks.push({ name: 'users without a usable password cannot log in', ok: true, detail: `${locked} user(s) stored with a value ChatCore's login never accepts (no password in the source, or a hash ChatCore cannot verify)` });
+  checks.push(await sequences(knex));
+  checks.push(await revision(knex));
+  checks.push(await checkForeignKeys(knex, 'public'));
+  checks.push(await checkNoPlaintextSecrets(knex, ctx.secrets, ctx.unread, 'public'));
+  return checks;
+}
