@@ -46,7 +46,8 @@ export interface Projection {
 
 const mapped = (tbl: string, alias: string, etlId: string) => `etl.chatcore_ids ${alias} on ${alias}.tbl = '${tbl}' and ${alias}.etl_id = ${etlId}`;
 
-const PBKDF2 = "u.password_hash ~ '^pbkdf2_sha256\\$100000\\$([0-9a-f]{2})+\\$[0-9a-f]{64}$'";
+// A hash ChatCore's login can verify: its 100,000 iterations, a hex salt that fits salt VARCHAR(64), a hex digest.
+const PBKDF2 = "u.password_hash ~ '^pbkdf2_sha256\\$100000\\$([0-9a-fA-F]{2}){1,32}\\$[0-9a-f]{64}$'";
 
 export const PROJECTIONS: readonly Projection[] = [
   {

@@ -34,7 +34,16 @@ export function formatPlan(r: RunReport): string {
           : 'a run would load the sources';
   out.push('', `dry run (${r.pipeline}, tenant ${r.tenant}): ${what}. Nothing was written: everything ran in one transaction that was rolled back.`);
   for (const n of r.notes) out.push(`  - ${n}`);
+  out.push(...projectedLines(r, true));
   return out.join('\n');
+}
+
+/** An application target's tables: what the run wrote into them (after etl's own tables). */
+function projectedLines(r: RunReport, dryRun: boolean): string[] {
+  if (!r.projected.length) return [];
+  const rows = r.projected.map((p) => [p.table, String(p.inserted), String(p.updated)]);
+  const what = dryRun ? 'rows the run would insert and update' : 'rows this run inserted and updated';
+  return ['', `${r.target}'s own tables (${what}):`, ...formatTable([`${r.target} table`, 'inserted', 'updated'], rows)];
 }
 
 /** The end-of-run summary, like pgloader's: one line per table, then what etl had to decide. */
@@ -65,5 +74,6 @@ export function formatRunReport(r: RunReport): string {
   out.push('', `run ${r.runId} (${r.pipeline}, tenant ${r.tenant}): ${mode} in ${r.seconds.toFixed(2)} s`);
   for (const f of [...facts, ...r.notes]) out.push(`  - ${f}`);
   if (total('rejected') + total('merged') > 0) out.push(`  - details of rejected and merged records: etl rejects --run ${r.runId}`);
+  out.push(...projectedLines(r, false));
   return out.join('\n');
 }

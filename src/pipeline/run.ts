@@ -4,7 +4,7 @@ import pLimit from 'p-limit';
 import type { Extractor, ExtractorOptions, OpenedSources, SourceStream } from '../../extractors/types';
 import { dependencyLevels, INFERRED_TABLE, TABLES } from '../../loaders/tables';
 import type { OrphanPolicy } from '../../loaders/writer';
-import type { Target } from '../../loaders/target';
+import type { ProjectionCounts, Target } from '../../loaders/target';
 import { EtlError } from '../errors';
 import type { Logger } from '../log';
 import type { Fernet } from '../secrets/fernet';
@@ -72,6 +72,7 @@ export interface TableReport extends StreamCounts {
 export interface RunReport {
   runId: string;
   pipeline: string;
+  target: string;
   tenant: string;
   fingerprint: string;
   /** `resumed` continued an interrupted run; `already-done` found the source loaded and changed nothing. */
@@ -83,6 +84,8 @@ export interface RunReport {
   /** Only for --dry-run: nothing was written, and this is what the run would have done per table. */
   dryRun?: true;
   plan?: PlanRow[];
+  /** An application target: rows this invocation inserted into or updated in the application's tables. */
+  projected: ProjectionCounts[];
 }
 
 function sortedEntries<T>(o: Readonly<Record<string, T>>): [string, T][] {
@@ -259,13 +262,15 @@ async function runLocked(knex: Knex, run: RunContext): Promise<{ report: RunRepo
           ),
         );
       }
+      let projected: ProjectionCounts[] = [];
       if (mode !== 'already-done') {
         await finalizeConversations(knex, tenantId);
-        await target.project(knex, log);
+        projected = await target.project(knex, log);
       }
       const report: RunReport = {
         runId,
         pipeline: extractor.name,
+        target: target.name,
         tenant: opts.tenant,
         fingerprint,
         mode,
@@ -273,6 +278,7 @@ async function runLocked(knex: Knex, run: RunContext): Promise<{ report: RunRepo
         tables: tableReports(opened.streams, counts),
         notes: opened.notes,
         seconds: (Date.now() - t0) / 1000,
+        projected,
       };
       if (mode !== 'already-done') await finishRun(knex, runId, 'done', report);
       log.info({ runId, seconds: report.seconds }, 'run finished');
