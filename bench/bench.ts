@@ -1,7 +1,9 @@
 /**
- * `npm run bench [-- --messages N] [--batch-size N]`: generates a ChatCore-layout TinyDB file, runs
+ * `npm run bench [-- --messages N] [--batch-size N] [--target chatcore]`: generates a ChatCore-layout TinyDB file, runs
  * `etl run tinydb` on it into a fresh database (a child process, as a user runs it), then measures
  * PostgreSQL's own COPY of exactly the rows it loaded into the same schema, and prints the figures.
+ * With an application target, the raw COPY is of the application's tables, and the etl target is
+ * loaded from the same file too, for the ratio between the two.
  * Uses DATABASE_URL's server when set (it must allow CREATE DATABASE), else an embedded one.
  */
 import { spawn } from 'node:child_process';
@@ -18,7 +20,18 @@ import { createLogger } from '../src/log';
 import { generateChatCore } from './generate';
 
 const ROOT = path.resolve(__dirname, '../..');
-const TABLES_IN_FK_ORDER = ['tenants', 'users', 'conversations', 'messages', 'auth_sessions'];
+/** The tables a target's rows land in, parents first; the raw COPY baseline writes the same rows into them. */
+const TABLES_IN_FK_ORDER: Record<string, { tables: string[]; alsoTruncate: string[] }> = {
+  etl: { tables: ['tenants', 'users', 'conversations', 'messages', 'auth_sessions'], alsoTruncate: ['etl_checkpoints', 'etl_rejects'] },
+  chatcore: { tables: ['public.users', 'public.conversations', 'public.messages', 'public.sessions'], alsoTruncate: [] },
+};
+
+function target(): string {
+  const i = process.argv.indexOf('--target');
+  const name = i > 0 ? process.argv[i + 1] : 'etl';
+  if (!name || !TABLES_IN_FK_ORDER[name]) throw new EtlError('USAGE', `--target expects one of ${Object.keys(TABLES_IN_FK_ORDER).join(', ')}, got "${name ?? ''}".`);
+  return name;
+}
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -57,20 +70,21 @@ function timedEtl(args: string[], url: string): Promise<{ seconds: number; peakM
 }
 
 /** COPY every loaded table out, truncate, and time COPY back in (same schema, same indexes). */
-async function rawCopySeconds(knex: Knex): Promise<{ seconds: number; rows: number }> {
+async function rawCopySeconds(knex: Knex, targetName: string): Promise<{ seconds: number; rows: number }> {
+  const { tables, alsoTruncate } = TABLES_IN_FK_ORDER[targetName];
   const conn = (await knex.client.acquireConnection()) as PoolClient;
   try {
     const dumps: Record<string, Buffer> = {};
-    for (const t of TABLES_IN_FK_ORDER) {
+    for (const t of tables) {
       const chunks: Buffer[] = [];
       await pipeline(conn.query(copyTo(`COPY ${t} TO STDOUT`)), new Writable({ write: (c, _e, cb) => (chunks.push(c), cb()) }));
       dumps[t] = Buffer.concat(chunks);
     }
-    await conn.query(`TRUNCATE ${TABLES_IN_FK_ORDER.join(', ')}, etl_checkpoints, etl_rejects CASCADE`);
+    await conn.query(`TRUNCATE ${[...tables, ...alsoTruncate].join(', ')} CASCADE`);
     await conn.query('CHECKPOINT');
     const t0 = process.hrtime.bigint();
     let rows = 0;
-    for (const t of TABLES_IN_FK_ORDER) {
+    for (const t of tables) {
       await pipeline(Readable.from([dumps[t]]), conn.query(copyFrom(`COPY ${t} FROM STDIN`)));
       rows += dumps[t].toString('latin1').split('\n').length - 1;
     }
@@ -83,6 +97,7 @@ async function rawCopySeconds(knex: Knex): Promise<{ seconds: number; rows: numb
 async function main(): Promise<void> {
   const messages = flag('messages', 1_000_000);
   const batchSize = flag('batch-size', 5000);
+  const targetName = target();
   const log = createLogger({ level: 'warn' });
   const work = path.join(ROOT, '.etl', 'bench');
   fs.mkdirSync(work, { recursive: true });
@@ -94,18 +109,30 @@ async function main(): Promise<void> {
   const adminUrl = process.env.DATABASE_URL ?? server!.url;
   const admin = createKnex({ client: 'pg', connection: adminUrl });
   try {
-    await admin.raw('drop database if exists etl_bench with (force)');
-    await admin.raw('create database etl_bench');
-    const url = new URL(adminUrl);
-    url.pathname = '/etl_bench';
-    const run = await timedEtl(['run', 'tinydb', file, '--json', '--batch-size', String(batchSize)], url.toString());
+    const database = async (name: string): Promise<string> => {
+      await admin.raw(`drop database if exists ${name} with (force)`);
+      await admin.raw(`create database ${name}`);
+      const url = new URL(adminUrl);
+      url.pathname = `/${name}`;
+      return url.toString();
+    };
+    const load = ['run', 'tinydb', file, '--json', '--batch-size', String(batchSize), '--target', targetName];
+    const url = await database('etl_bench');
+    const run = await timedEtl(load, url);
     const report = JSON.parse(run.stdout);
-    const rerun = await timedEtl(['run', 'tinydb', file, '--json'], url.toString());
-    const target = createKnex({ client: 'pg', connection: url.toString() });
+    const rerun = await timedEtl(load, url);
+    // An application target is compared with the etl target on the same file.
+    let etlTarget: { seconds: number } | undefined;
+    if (targetName !== 'etl') {
+      etlTarget = await timedEtl(['run', 'tinydb', file, '--json', '--batch-size', String(batchSize)], await database('etl_bench_etl'));
+      await admin.raw('drop database if exists etl_bench_etl with (force)');
+    }
+    const target = createKnex({ client: 'pg', connection: url });
     try {
-      const copy = await rawCopySeconds(target);
+      const copy = await rawCopySeconds(target, targetName);
       const loadedRows = copy.rows;
       const figures = {
+        target: targetName,
         messages,
         fileMiB: +(size / 2 ** 20).toFixed(1),
         rowsLoaded: loadedRows,
@@ -117,12 +144,14 @@ async function main(): Promise<void> {
         ratioEtlToRawCopy: +(run.seconds / copy.seconds).toFixed(2),
         rerunSeconds: +rerun.seconds.toFixed(2),
         rerunMode: JSON.parse(rerun.stdout).mode,
+        ...(etlTarget && { etlTargetSeconds: +etlTarget.seconds.toFixed(2), ratioToEtlTarget: +(run.seconds / etlTarget.seconds).toFixed(2) }),
         tables: report.tables.map((t: { table: string; read: number; loaded: number; seconds: number }) => `${t.table} ${t.read}/${t.loaded} in ${t.seconds.toFixed(1)}s`),
       };
       process.stdout.write(JSON.stringify(figures, null, 2) + '\n');
       process.stdout.write(
         `\netl: ${figures.etlSeconds} s wall, ${figures.etlRowsPerSecond} rows/s, peak RSS ${figures.peakRssMiB} MiB; ` +
           `raw COPY of the same rows: ${figures.rawCopySeconds} s; ratio ${figures.ratioEtlToRawCopy}×; rerun ${figures.rerunSeconds} s (${figures.rerunMode})\n` +
+          (etlTarget ? `--target ${targetName}: ${figures.ratioToEtlTarget}× the etl target's ${figures.etlTargetSeconds} s on the same file (goal ≤ 1.2×)\n` : '') +
           `targets: ratio ≤ 1.5× (first slice ≤ 3×), peak RSS ≤ 256 MiB (first slice ≤ 512 MiB)\n`,
       );
     } finally {

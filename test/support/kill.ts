@@ -10,6 +10,8 @@ export interface Interruption {
   stream: string;
   /** Interrupt once `stream` has committed this many records; 0: once the run is recorded, before its first batch. */
   rows: number;
+  /** Instead of `rows`: interrupt once this query (`select … as n`) returns n > 0. */
+  query?: string;
   signal?: NodeJS.Signals;
 }
 
@@ -23,12 +25,12 @@ export async function interruptRun(knex: Knex, at: Interruption): Promise<{ code
   void exited.then(() => (alive = false));
   for (;;) {
     if (!alive) throw new Error(`the run finished before ${at.rows} records of ${at.stream} were committed; make the generated input bigger`);
-    const sql = at.rows === 0 ? "select count(*)::int as n from etl_runs where state = 'running'" : 'select coalesce(sum(position), 0)::int as n from etl_checkpoints where stream = ?';
+    const sql = at.query ?? (at.rows === 0 ? "select count(*)::int as n from etl_runs where state = 'running'" : 'select coalesce(sum(position), 0)::int as n from etl_checkpoints where stream = ?');
     const n = await knex
-      .raw(sql, at.rows === 0 ? [] : [at.stream])
+      .raw(sql, at.query || at.rows === 0 ? [] : [at.stream])
       .then((r) => r.rows[0].n as number)
       .catch(() => -1);
-    if (at.rows === 0 ? n > 0 : n >= at.rows) break;
+    if (at.query || at.rows === 0 ? n > 0 : n >= at.rows) break;
     await new Promise((r) => setTimeout(r, 10));
   }
   child.kill(at.signal ?? 'SIGKILL');
