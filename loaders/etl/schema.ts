@@ -4,10 +4,16 @@ import { migrateInTransaction, migrateLatest } from '../../src/db/migrate';
 import { EtlError } from '../../src/errors';
 import type { TargetSchema } from '../target';
 
+const exists = async (knex: Knex, name: string): Promise<boolean> => (await knex.raw('select to_regclass(?) as t', [name])).rows[0].t !== null;
+
 export const etlSchema: TargetSchema = {
   async prepare(knex: Knex, record: boolean): Promise<string[]> {
-    if ((await knex.raw("select to_regclass('etl.etl_runs') as t")).rows[0].t !== null) {
+    if (await exists(knex, 'etl.etl_runs')) {
       throw new EtlError('USAGE', 'This database holds an application target loaded by etl (its bookkeeping is in the schema "etl"); run with the same --target as before, or load the etl target into another database.');
+    }
+    // An application's own schema (Alembic's) with no etl tables: the etl target would collide with it.
+    if ((await exists(knex, 'public.alembic_version')) && !(await exists(knex, 'public.etl_runs'))) {
+      throw new EtlError('USAGE', "This database holds an application's own schema (it has an alembic_version table); load it with --target chatcore, or use another database for --target etl.");
     }
     return record ? migrateLatest(knex) : migrateInTransaction(knex as Knex.Transaction);
   },

@@ -15,11 +15,14 @@ function readmeCommands(): string[] {
 const RUN_BY_CI = new Set(['npm ci', 'npm test']);
 
 describe('the README commands work', () => {
-  let db: { url: string; knex: Knex; drop(): Promise<void> };
-  beforeAll(async () => (db = await freshDatabase()));
-  afterAll(async () => db.drop());
-
   const commands = readmeCommands();
+  // Each database the README names (…/chat, …/chatcore) stands for one fresh test database.
+  const names = [...new Set(commands.map((c) => /DATABASE_URL=\S+\/(\w+)/.exec(c)?.[1]).filter((n): n is string => n !== undefined))];
+  const dbs = new Map<string, { url: string; knex: Knex; drop(): Promise<void> }>();
+  beforeAll(async () => {
+    for (const name of names) dbs.set(name, await freshDatabase());
+  });
+  afterAll(async () => Promise.all([...dbs.values()].map((d) => d.drop())));
 
   test('the README shows the newcomer commands', () => {
     expect(commands).toEqual(expect.arrayContaining(['npm ci', 'npm test', 'npx etl run tinydb fixtures/tinydb/chatcore.json --documents fixtures/documents']));
@@ -28,7 +31,7 @@ describe('the README commands work', () => {
 
   test.each(commands.filter((c) => !RUN_BY_CI.has(c)))('%s', async (command) => {
     // The README's example URL stands for the user's server; here it is a fresh test database.
-    const line = command.replace(/DATABASE_URL=\S+/, `DATABASE_URL=${db.url}`).replace(/^npm run bench$/, 'npm run bench -- --messages 2000');
+    const line = command.replace(/DATABASE_URL=\S+\/(\w+)/, (_m, name: string) => `DATABASE_URL=${dbs.get(name)!.url}`).replace(/^npm run bench$/, 'npm run bench -- --messages 2000');
     const env = /DATABASE_URL=/.test(line) ? {} : { DATABASE_URL: undefined };
     const r = await runCommand('bash', ['-c', line], { env: { ...env, ETL_LOG_LEVEL: 'info' } });
     if (r.code !== 0) throw new Error(`"${command}" exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
@@ -39,6 +42,8 @@ describe('the README commands work', () => {
     // fixtures/tenant-map.json gives the Initech user (rejected without it) a tenant
     if (line.includes('etl run json-seeds fixtures/seeds')) expect(r.stdout).toMatch(line.includes('--tenant-map') ? /^users\s+4\s+3\s+1\s+0\s/m : /^users\s+4\s+2\s+1\s+1\s/m);
     if (line.includes('etl run lowdb fixtures/lowdb/db.json')) expect(r.stdout).toMatch(/^messages\s+5\s+4\s+0\s+1\s/m);
+    if (line.includes('--target chatcore --documents')) expect(r.stdout).toMatch(/^messages\s+6\s+0$/m); // rows landed in ChatCore's messages
+    if (line.includes('etl migrate --target chatcore')) expect(r.stdout).toMatch(/^applied: ChatCore schema/);
     if (!/DATABASE_URL=/.test(line) && line.startsWith('npx etl')) {
       expect(r.stderr).toMatch(/embedded PostgreSQL with its data in \.etl\/pg/);
     }

@@ -128,6 +128,9 @@ describe('--target chatcore on the fixture', () => {
     expect(await chatcoreRows(db.knex)).toEqual(before);
     expect(await chatcoreVersions(db.knex)).toEqual(versions);
     expect((await runEtl(['verify'], { env: { DATABASE_URL: db.url } })).code).toBe(0);
+    const status = await runEtl(['status', '--json'], { env: { DATABASE_URL: db.url } });
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout).runs).toEqual([expect.objectContaining({ pipeline: 'tinydb', state: 'done' })]);
   });
 
   test('verify fails, naming the table, when a ChatCore row no longer matches what etl loaded', async () => {

@@ -82,3 +82,21 @@ describe('--target chatcore refuses what it cannot load, writing nothing', () =>
     expect(await schemas(db)).toEqual([]);
   });
 });
+
+describe('the etl target refuses a database that holds an application schema', () => {
+  test('exit 2, one sentence, nothing written', async () => {
+    const db = await freshDatabase();
+    try {
+      expect((await runEtl(['migrate', '--target', 'chatcore'], { env: { DATABASE_URL: db.url } })).code).toBe(0);
+      await db.knex.raw('drop schema etl cascade');
+      const r = await runEtl(['run', 'tinydb', 'fixtures/tinydb/chatcore.json'], { env: { DATABASE_URL: db.url } });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/holds an application's own schema \(it has an alembic_version table\); load it with --target chatcore/);
+      oneSentence(r.stderr);
+      expect(await schemas(db)).toEqual([]);
+      expect(await publicTables(db)).not.toContain('etl_runs');
+    } finally {
+      await db.drop();
+    }
+  });
+});
