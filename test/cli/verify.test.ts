@@ -74,7 +74,7 @@ describe('etl verify / status / rejects / run --dry-run / --max-rejects (CLI)', 
     fs.copyFileSync(FIXTURE, file);
     expect((await etl('run', 'tinydb', file, '--bcrypt-cost', '4')).code).toBe(0);
     const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
-    doc.chat_history['10'] = { user_id: 'admin', conversation_id: '7c65b240', role: 'user', content: 'one more', timestamp: '2025-11-05T10:00:00' };
+    doc.chat_history['10'] = { user_id: 'admin', conversation_id: 'a0c0ffee', role: 'user', content: 'one more', timestamp: '2025-11-05T10:00:00' };
     fs.writeFileSync(file, JSON.stringify(doc));
 
     let r = await etl('verify', '--json');
@@ -169,7 +169,7 @@ describe('etl verify / status / rejects / run --dry-run / --max-rejects (CLI)', 
     expect(u5).toMatchObject({ pipeline: 'tinydb', tenant: 'default', locator: { file: FIXTURE, table: 'users', id: '5' }, message: expect.any(String), record: { username: '   ', password: '[REDACTED]' } });
     const u3 = lines.find((l) => l.reason_code === 'duplicate_users');
     expect(u3.record.password_hash).toBe('[REDACTED]');
-    for (const secret of [...SECRETS, 'aa73eaa9cef923e23f4f39e0994233e1a8389316ce94d58faac9b85846f1effc']) expect(all.stdout).not.toContain(secret);
+    for (const secret of [...SECRETS, '62e092301a2cb1a55428c898483b0f8a72f4986c12af9ceae52c1d026743fedb']) expect(all.stdout).not.toContain(secret);
 
     const runId = lines[0].run_id;
     const filtered = await etl('rejects', '--run', runId, '--stream', 'chat_history', '--outcome', 'rejected');
@@ -205,7 +205,7 @@ describe('etl verify / status / rejects / run --dry-run / --max-rejects (CLI)', 
     expect(dry.code).toBe(0);
     const plan = JSON.parse(dry.stdout);
     expect(plan.dryRun).toBe(true);
-    // inserts include the rows etl infers: "ghost" (users), d95a1156 and admin's imported history (conversations)
+    // inserts include the rows etl infers: "ghost" (users), b0bafe77 and admin's imported history (conversations)
     expect(plan.plan).toEqual([
       { table: 'users', read: 5, inserted: 4, updated: 0, unchanged: 0, merged: 1, rejected: 1 },
       { table: 'conversations', read: 2, inserted: 4, updated: 0, unchanged: 0, merged: 0, rejected: 0 },
@@ -226,7 +226,7 @@ describe('etl verify / status / rejects / run --dry-run / --max-rejects (CLI)', 
     expect(await allChecksums(db.knex)).toEqual(loaded);
     const file = path.join(dir, 'db.json');
     const doc = JSON.parse(fs.readFileSync(FIXTURE, 'utf8'));
-    doc.chat_history['10'] = { user_id: 'admin', conversation_id: '7c65b240', role: 'user', content: 'one more', timestamp: '2025-11-05T10:00:00' };
+    doc.chat_history['10'] = { user_id: 'admin', conversation_id: 'a0c0ffee', role: 'user', content: 'one more', timestamp: '2025-11-05T10:00:00' };
     doc.conversations['3'].title = 'a new title';
     fs.writeFileSync(file, JSON.stringify(doc));
     const text = await etl('run', 'tinydb', file, '--dry-run', '--bcrypt-cost', '4');

@@ -12,7 +12,7 @@ const CHATCORE = (file: string) => path.resolve(__dirname, '../../fixtures/chatc
 
 /**
  * Expected figures are those of test/integration/fixture.test.ts, plus the rows etl infers:
- * users 3 loaded + "ghost" inferred = 4; conversations 2 loaded + d95a1156 inferred + admin's
+ * users 3 loaded + "ghost" inferred = 4; conversations 2 loaded + b0bafe77 inferred + admin's
  * imported history = 4; messages 6; auth_sessions 1; documents 4 (employees 3 with one duplicate,
  * departments 2).
  */
@@ -60,7 +60,7 @@ describe('etl verify (in-process)', () => {
     await runIn(db.knex, 'tinydb', [FIXTURE], { orphans: 'reject' });
     const r = await verifyTarget(db.knex);
     expect(failed(r)).toEqual([]);
-    // users: no "ghost"; conversations: 7c65b240 and admin's imported history; messages 1-5 minus the duplicate
+    // users: no "ghost"; conversations: a0c0ffee and admin's imported history; messages 1-5 minus the duplicate
     expect([tableOf(r, 'users').expected, tableOf(r, 'conversations').expected, tableOf(r, 'messages').expected]).toEqual([3, 2, 4]);
     expect([tableOf(r, 'messages').loaded, tableOf(r, 'messages').rejected]).toEqual([4, 4]);
   });
@@ -89,7 +89,7 @@ describe('etl verify (in-process)', () => {
 
   test('integrity: a wrong message_count, a username that does not fold to its key, a stored plaintext password', async () => {
     await runIn(db.knex, 'tinydb', [FIXTURE]);
-    await db.knex('conversations').where({ legacy_id: '7c65b240' }).update({ message_count: 9 });
+    await db.knex('conversations').where({ legacy_id: 'a0c0ffee' }).update({ message_count: 9 });
     await db.knex('users').where({ username: 'admin' }).update({ username_original: 'Ädmin' });
     await db.knex('users').where({ username: 'strasse' }).update({ email: 'pw: correct horse battery staple' });
     await db.knex('etl_rejects').where({ reason_code: 'missing_username' }).update({ record: JSON.stringify({ username: '   ', password: 'x' }) });
