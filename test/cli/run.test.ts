@@ -36,7 +36,7 @@ describe('etl CLI', () => {
     const lines = first.stderr.trim().split('\n').filter(Boolean);
     expect(lines.length).toBeGreaterThan(0);
     for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();
-    for (const secret of ['1234', 'correct horse', 'FIXTURE-not-a-real-signature', db.url.split('@')[0].split(':').pop() ?? '']) {
+    for (const secret of ['swordfish-7', 'correct horse', 'FIXTURE-not-a-real-signature', db.url.split('@')[0].split(':').pop() ?? '']) {
       if (secret) expect(first.stderr).not.toContain(secret);
     }
 
@@ -59,7 +59,7 @@ describe('etl CLI', () => {
     // one record per batch: every duplicate meets its twin in an earlier batch
     expect((await runEtl(['run', 'tinydb', file, '--bcrypt-cost', '4', '--batch-size', '1'], { env })).code).toBe(0);
     const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
-    doc.chat_history['10'] = { user_id: 'admin', conversation_id: '7c65b240', role: 'user', content: 'one more', timestamp: '2025-11-05T10:00:00' };
+    doc.chat_history['10'] = { user_id: 'admin', conversation_id: 'a0c0ffee', role: 'user', content: 'one more', timestamp: '2025-11-05T10:00:00' };
     fs.writeFileSync(file, JSON.stringify(doc));
     const second = await runEtl(['run', 'tinydb', file, '--json', '--bcrypt-cost', '4', '--batch-size', '1'], { env });
     expect(second.code).toBe(0);
@@ -69,7 +69,7 @@ describe('etl CLI', () => {
     expect(t('messages')).toMatchObject({ read: 10, loaded: 7, merged: 1, rejected: 2 });
     expect(t('users')).toMatchObject({ read: 5, loaded: 3, merged: 1, rejected: 1 });
     expect(Number((await db.knex('messages').count<{ count: string }[]>('* as count'))[0].count)).toBe(7);
-    const conv = await db.knex('conversations').where({ legacy_id: '7c65b240' }).first();
+    const conv = await db.knex('conversations').where({ legacy_id: 'a0c0ffee' }).first();
     expect(conv.message_count).toBe(3);
     const strasse = await db.knex('users').where({ username: 'strasse' }).first();
     expect([strasse.username_original, strasse.is_active]).toEqual(['Straße', true]);

@@ -12,9 +12,9 @@ const DOCUMENTS = path.resolve(__dirname, '../../fixtures/documents');
  * users: 1 admin (PBKDF2 hash + plaintext → hash kept, plaintext dropped); 2 "Straße" (plaintext only →
  *   bcrypt); 3 " STRASSE " folds to the same key, created later → merged into 2; 4 "İrem" (no password →
  *   reset); 5 "   " → rejected (empty username).
- * conversations: 7c65b240 (admin); fbb9b952 (user "ghost", not in users → inferred; updated_at unparseable → NULL).
- * chat_history: 1-2 no conversation id → admin's imported history; 3-4 in 7c65b240; 5 = 4 again → merged;
- *   6 has U+0000 → repaired; 7 by "ADMIN" in d95a1156 (no such conversation → inferred); 8 role
+ * conversations: a0c0ffee (admin); c0debabe (user "ghost", not in users → inferred; updated_at unparseable → NULL).
+ * chat_history: 1-2 no conversation id → admin's imported history; 3-4 in a0c0ffee; 5 = 4 again → merged;
+ *   6 has U+0000 → repaired; 7 by "ADMIN" in b0bafe77 (no such conversation → inferred); 8 role
  *   "moderator" → rejected; 9 timestamp "yesterday" → rejected.
  * sessions: 1, token stored as its sha256.
  * documents: employees.json 3 (one a duplicate → merged), departments.json 2.
@@ -47,13 +47,13 @@ describe('fixtures/tinydb/chatcore.json', () => {
     const convs = await db.knex('conversations').orderBy(['kind', 'legacy_id']).select('kind', 'legacy_id', 'message_count', 'legacy_message_count', 'inferred', 'created_at', 'updated_at');
     expect(convs.map((c) => [c.kind, c.legacy_id, c.message_count, c.legacy_message_count, c.inferred])).toEqual([
       ['imported_history', 'admin', 2, null, false],
-      ['legacy', '7c65b240', 2, 2, false],
-      ['legacy', 'd95a1156', 1, null, true],
-      ['legacy', 'fbb9b952', 1, 5, false],
+      ['legacy', 'a0c0ffee', 2, 2, false],
+      ['legacy', 'b0bafe77', 1, null, true],
+      ['legacy', 'c0debabe', 1, 5, false],
     ]);
     // dates of conversations etl created come from their messages, never from the clock
-    expect(convs[0].created_at).toMatch(/^2025-11-03 16:18:41\.472461\+00/);
-    expect(convs[0].updated_at).toMatch(/^2025-11-03 16:18:41\.475964\+00/);
+    expect(convs[0].created_at).toMatch(/^2025-09-19 16:05:07\.080913\+00/);
+    expect(convs[0].updated_at).toMatch(/^2025-09-19 16:05:09\.101112\+00/);
     expect(convs[3].updated_at).toBeNull();
 
     const repaired = await db.knex('messages').where('content', 'like', 'null byte%').first();
@@ -78,14 +78,14 @@ describe('fixtures/tinydb/chatcore.json', () => {
   test('--orphans reject rejects references to missing users and conversations instead of inferring them', async () => {
     const report = await runIn(db.knex, 'tinydb', [FIXTURE], { orphans: 'reject' });
     expect(table(report, 'conversations')).toMatchObject({ read: 2, loaded: 1, rejected: 1, inferredUsers: 0 });
-    // 6 (conversation fbb9b952 was rejected) and 7 (d95a1156 unknown) now rejected too
+    // 6 (conversation c0debabe was rejected) and 7 (b0bafe77 unknown) now rejected too
     expect(table(report, 'messages')).toMatchObject({ read: 9, loaded: 4, merged: 1, rejected: 4, inferredConversations: 0 });
     expect(await db.knex('users').where({ inferred: true }).select('username')).toEqual([]);
   });
 
   test('--source-timezone reads naive timestamps in that zone', async () => {
     await runIn(db.knex, 'tinydb', [FIXTURE], { sourceTimeZone: 'Europe/Istanbul' });
-    const m = await db.knex('messages').where({ legacy_message_id: '80e43b40-037' }).first();
-    expect(m.created_at).toMatch(/^2025-11-04 05:54:58\.548\+00/);
+    const m = await db.knex('messages').where({ legacy_message_id: 'f1e2d3c4-001' }).first();
+    expect(m.created_at).toMatch(/^2025-09-21 05:10:12\.548\+00/);
   });
 });

@@ -2,24 +2,17 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { freshDatabase } from '../support/db';
 import { allChecksums, runIn } from '../support/pipeline';
-import { sample, samplesPresent } from '../support/samples';
+import { failed, tableOf } from '../support/verify-report';
 import { rowId } from '../../src/normalize/ids';
-import { readOnly, verifyTarget, type VerifyReport } from '../../src/verify/verify';
+import { readOnly, verifyTarget } from '../../src/verify/verify';
 
 const FIXTURE = path.resolve(__dirname, '../../fixtures/tinydb/chatcore.json');
 const DOCUMENTS = path.resolve(__dirname, '../../fixtures/documents');
-
-function tableOf(r: VerifyReport, name: string) {
-  const t = r.tables.find((x) => x.table === name);
-  if (!t) throw new Error(`no ${name} in verify report`);
-  return t;
-}
-
-const failed = (r: VerifyReport) => r.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+const CHATCORE = (file: string) => path.resolve(__dirname, '../../fixtures/chatcore', file);
 
 /**
  * Expected figures are those of test/integration/fixture.test.ts, plus the rows etl infers:
- * users 3 loaded + "ghost" inferred = 4; conversations 2 loaded + d95a1156 inferred + admin's
+ * users 3 loaded + "ghost" inferred = 4; conversations 2 loaded + b0bafe77 inferred + admin's
  * imported history = 4; messages 6; auth_sessions 1; documents 4 (employees 3 with one duplicate,
  * departments 2).
  */
@@ -67,7 +60,7 @@ describe('etl verify (in-process)', () => {
     await runIn(db.knex, 'tinydb', [FIXTURE], { orphans: 'reject' });
     const r = await verifyTarget(db.knex);
     expect(failed(r)).toEqual([]);
-    // users: no "ghost"; conversations: 7c65b240 and admin's imported history; messages 1-5 minus the duplicate
+    // users: no "ghost"; conversations: a0c0ffee and admin's imported history; messages 1-5 minus the duplicate
     expect([tableOf(r, 'users').expected, tableOf(r, 'conversations').expected, tableOf(r, 'messages').expected]).toEqual([3, 2, 4]);
     expect([tableOf(r, 'messages').loaded, tableOf(r, 'messages').rejected]).toEqual([4, 4]);
   });
@@ -96,7 +89,7 @@ describe('etl verify (in-process)', () => {
 
   test('integrity: a wrong message_count, a username that does not fold to its key, a stored plaintext password', async () => {
     await runIn(db.knex, 'tinydb', [FIXTURE]);
-    await db.knex('conversations').where({ legacy_id: '7c65b240' }).update({ message_count: 9 });
+    await db.knex('conversations').where({ legacy_id: 'a0c0ffee' }).update({ message_count: 9 });
     await db.knex('users').where({ username: 'admin' }).update({ username_original: 'Ädmin' });
     await db.knex('users').where({ username: 'strasse' }).update({ email: 'pw: correct horse battery staple' });
     await db.knex('etl_rejects').where({ reason_code: 'missing_username' }).update({ record: JSON.stringify({ username: '   ', password: 'x' }) });
@@ -120,23 +113,21 @@ describe('etl verify (in-process)', () => {
     expect((await db.knex.raw("select count(*)::int as n from information_schema.tables where table_schema = 'public'")).rows[0].n).toBe(0);
   });
 
-  test('real ChatCore sample f26001e: ok, with the hand-derived rows', async () => {
-    if (!samplesPresent) throw new Error('../shared/legacy-samples is absent');
-    await runIn(db.knex, 'tinydb', [sample('chatcore', 'sessions.f26001e.json')]);
+  test('fixture ChatCore v5 (plaintext passwords next to the hashes): ok, with the hand-derived rows', async () => {
+    await runIn(db.knex, 'tinydb', [CHATCORE('sessions.v5.json')]);
     const r = await verifyTarget(db.knex);
     expect(failed(r)).toEqual([]);
-    // 3 users, 4 conversations + d95a1156 inferred + imported history, 34 messages, 1 session;
-    // secrets: the passwords "1234" (twice) and "12345", and the session token
-    expect(['users', 'conversations', 'messages', 'auth_sessions'].map((t) => tableOf(r, t).expected)).toEqual([3, 6, 34, 1]);
+    // 3 users, 3 conversations + b0b0cafe inferred + imported history, 11 messages, 1 session;
+    // secrets: the passwords "open-sesame-1" (twice) and "guest-pass-2", and the session token
+    expect(['users', 'conversations', 'messages', 'auth_sessions'].map((t) => tableOf(r, t).expected)).toEqual([3, 5, 11, 1]);
     expect(r.checks.find((c) => c.name === 'no plaintext secret from the sources')!.detail).toMatch(/^3 plaintext value\(s\) from the sources/);
   });
 
-  test('all five real versions loaded in order: each is the latest run of its file, and together they explain every row', async () => {
-    const files = ['sessions.3494e5d.json', 'sessions.1b0c3ee.json', 'sessions.cc03434.json', 'sessions.ef5f664.json', 'sessions.f26001e.json'];
-    for (const f of files) await runIn(db.knex, 'tinydb', [sample('chatcore', f)]);
+  test('all five fixture ChatCore versions loaded in order: each is the latest run of its file, and together they explain every row', async () => {
+    for (const v of [1, 2, 3, 4, 5]) await runIn(db.knex, 'tinydb', [CHATCORE(`sessions.v${v}.json`)]);
     const r = await verifyTarget(db.knex);
     expect(failed(r)).toEqual([]);
     expect(r.runs).toHaveLength(5);
-    expect(['users', 'conversations', 'messages', 'auth_sessions'].map((t) => tableOf(r, t).actual)).toEqual([3, 6, 34, 5]);
+    expect(['users', 'conversations', 'messages', 'auth_sessions'].map((t) => tableOf(r, t).actual)).toEqual([3, 5, 11, 5]);
   });
 });

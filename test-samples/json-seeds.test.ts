@@ -1,11 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Knex } from 'knex';
-import { globalRowId, rowId, tenantId } from '../../src/normalize/ids';
-import { freshDatabase } from '../support/db';
-import { allStoredText, checksums, runIn, table } from '../support/pipeline';
-import { sample, samplesPresent } from '../support/samples';
+import { globalRowId, rowId, tenantId } from '../src/normalize/ids';
+import { freshDatabase } from '../test/support/db';
+import { allStoredText, checksums, runIn, table } from '../test/support/pipeline';
+import { seedFolder } from '../test/support/seed-folder';
+import { sample } from './support/samples';
 
 /**
  * The real ITL seed files (legacy-samples/itl-pgvector). Their names carry the commit they were
@@ -24,24 +23,14 @@ const VERSIONS = [
   { commit: '628210c', users: { read: 2, loaded: 0, rejected: 2 }, mapping: { read: 2, loaded: 0, rejected: 2 } },
 ] as const;
 
-const COMMON = ['tenants.json', 'llm_models.json', 'base_tools.json', 'agents.json', 'tool_configs.json'];
-
 function seedDir(commit: string, extra: string[] = []): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etl-seeds-'));
-  for (const f of COMMON) fs.copyFileSync(sample('itl-pgvector', f), path.join(dir, f));
-  fs.copyFileSync(sample('itl-pgvector', `users.${commit}.json`), path.join(dir, 'users.json'));
-  fs.copyFileSync(sample('itl-pgvector', `tenant_agent_mapping.${commit}.json`), path.join(dir, 'tenant_agent_mapping.json'));
-  for (const f of extra) fs.copyFileSync(sample('chatcore', f), path.join(dir, f));
-  return dir;
+  return seedFolder(sample('itl-pgvector'), commit, extra.map((f) => sample('chatcore', f)));
 }
 
 describe('real ITL seed files', () => {
   let db: { knex: Knex; drop(): Promise<void> };
   const dirs: string[] = [];
-  beforeEach(async () => {
-    if (!samplesPresent) throw new Error('../shared/legacy-samples is absent: these tests read the real ITL files from there');
-    db = await freshDatabase();
-  });
+  beforeEach(async () => (db = await freshDatabase()));
   afterEach(async () => db?.drop());
   afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 

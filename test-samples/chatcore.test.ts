@@ -1,9 +1,8 @@
-import fs from 'node:fs';
 import type { Knex } from 'knex';
-import { checkNoPlaintextSecrets } from '../../src/verify/checks';
-import { freshDatabase } from '../support/db';
-import { checksums, rowCounts, runIn, table } from '../support/pipeline';
-import { sample, samplesPresent } from '../support/samples';
+import { type ChatCoreVersion, expectVersionLoads } from '../test/support/chatcore-versions';
+import { freshDatabase } from '../test/support/db';
+import { rowCounts, runIn, table } from '../test/support/pipeline';
+import { sample } from './support/samples';
 
 /**
  * The five real versions of ChatCore's TinyDB database. Expected figures were derived by hand from
@@ -16,59 +15,20 @@ import { sample, samplesPresent } from '../support/samples';
  *   conversations table lacks → inferred).
  * - f26001e: as ef5f664, plus a plaintext `password` next to every hash (3 dropped, none stored).
  */
-const VERSIONS = [
-  { file: 'sessions.3494e5d.json', users: null, conversations: null, messages: 6, rows: { users: 1, conversations: 1, messages: 6, auth_sessions: 1 }, inferredUsers: 1, inferredConversations: 0, dropped: 0 },
-  { file: 'sessions.1b0c3ee.json', users: null, conversations: 0, messages: 22, rows: { users: 1, conversations: 2, messages: 22, auth_sessions: 1 }, inferredUsers: 1, inferredConversations: 1, dropped: 0 },
-  { file: 'sessions.cc03434.json', users: 3, conversations: 4, messages: 34, rows: { users: 3, conversations: 6, messages: 34, auth_sessions: 1 }, inferredUsers: 0, inferredConversations: 1, dropped: 0 },
-  { file: 'sessions.ef5f664.json', users: 3, conversations: 4, messages: 34, rows: { users: 3, conversations: 6, messages: 34, auth_sessions: 1 }, inferredUsers: 0, inferredConversations: 1, dropped: 0 },
-  { file: 'sessions.f26001e.json', users: 3, conversations: 4, messages: 34, rows: { users: 3, conversations: 6, messages: 34, auth_sessions: 1 }, inferredUsers: 0, inferredConversations: 1, dropped: 3 },
-] as const;
+const VERSIONS: readonly ChatCoreVersion[] = [
+  { file: 'sessions.3494e5d.json', users: null, messages: 6, rows: { users: 1, conversations: 1, messages: 6, auth_sessions: 1 }, inferredUsers: 1, inferredConversations: 0, dropped: 0 },
+  { file: 'sessions.1b0c3ee.json', users: null, messages: 22, rows: { users: 1, conversations: 2, messages: 22, auth_sessions: 1 }, inferredUsers: 1, inferredConversations: 1, dropped: 0 },
+  { file: 'sessions.cc03434.json', users: 3, messages: 34, rows: { users: 3, conversations: 6, messages: 34, auth_sessions: 1 }, inferredUsers: 0, inferredConversations: 1, dropped: 0 },
+  { file: 'sessions.ef5f664.json', users: 3, messages: 34, rows: { users: 3, conversations: 6, messages: 34, auth_sessions: 1 }, inferredUsers: 0, inferredConversations: 1, dropped: 0 },
+  { file: 'sessions.f26001e.json', users: 3, messages: 34, rows: { users: 3, conversations: 6, messages: 34, auth_sessions: 1 }, inferredUsers: 0, inferredConversations: 1, dropped: 3 },
+];
 
 describe('real ChatCore TinyDB versions', () => {
   let db: { knex: Knex; drop(): Promise<void> };
-  beforeEach(async () => {
-    if (!samplesPresent) throw new Error('../shared/legacy-samples is absent: these tests read the real ChatCore files from there');
-    db = await freshDatabase();
-  });
+  beforeEach(async () => (db = await freshDatabase()));
   afterEach(async () => db?.drop());
 
-  test.each(VERSIONS)('$file loads with the hand-derived counts, and a rerun changes nothing', async (v) => {
-    const report = await runIn(db.knex, 'tinydb', [sample('chatcore', v.file)]);
-    expect(report.mode).toBe('fresh');
-    expect(await rowCounts(db.knex)).toEqual({ tenants: 1, documents: 0, ...v.rows });
-
-    const msgs = table(report, 'messages');
-    expect(msgs).toMatchObject({ read: v.messages, loaded: v.messages, merged: 0, rejected: 0, importedHistory: 1, inferredConversations: v.inferredConversations });
-    const inferredUsers = report.tables.reduce((n, t) => n + t.inferredUsers, 0);
-    expect(inferredUsers).toBe(v.inferredUsers);
-    if (v.users !== null) expect(table(report, 'users')).toMatchObject({ read: v.users, loaded: v.users, merged: 0, rejected: 0, droppedPlaintextPasswords: v.dropped });
-    else expect(report.tables.find((t) => t.table === 'users')).toBeUndefined();
-    expect(table(report, 'auth_sessions')).toMatchObject({ read: 1, loaded: 1 });
-    // source records = loaded + merged + rejected, per table
-    for (const t of report.tables) expect(t.loaded + t.merged + t.rejected).toBe(t.read);
-
-    // every conversation's message_count is its real number of messages
-    const wrong = await db.knex.raw(`select c.legacy_id from conversations c where c.message_count <> (select count(*) from messages m where m.conversation_id = c.id)`);
-    expect(wrong.rows).toEqual([]);
-
-    // no plaintext password or token of the file in any text or jsonb column of any table
-    const doc = JSON.parse(fs.readFileSync(sample('chatcore', v.file), 'utf8'));
-    const secrets = new Set<string>([...Object.values<{ token: string }>(doc.sessions).map((x) => x.token), ...Object.values<{ password?: string }>(doc.users ?? {}).flatMap((u) => (u.password ? [u.password] : []))]);
-    expect(secrets.size).toBe(v.dropped > 0 ? 3 : 1);
-    const scan = await checkNoPlaintextSecrets(db.knex, secrets, 0);
-    expect(scan).toMatchObject({ ok: true });
-
-    const before = await checksums(db.knex);
-    const again = await runIn(db.knex, 'tinydb', [sample('chatcore', v.file)]);
-    expect(again.mode).toBe('already-done');
-    expect(again.tables).toEqual(report.tables.map((t) => ({ ...t })));
-    expect(await checksums(db.knex)).toEqual(before);
-
-    const restarted = await runIn(db.knex, 'tinydb', [sample('chatcore', v.file)], { restart: true });
-    expect(restarted.mode).toBe('restarted');
-    expect(table(restarted, 'messages')).toMatchObject({ read: v.messages, loaded: v.messages, merged: 0 });
-    expect(await checksums(db.knex)).toEqual(before);
-  });
+  test.each(VERSIONS)('$file loads with the hand-derived counts, and a rerun changes nothing', (v) => expectVersionLoads(db.knex, sample('chatcore', v.file), v));
 
   test('users: hashes kept in a self-describing form that verifies the legacy password; sessions keep only a token hash', async () => {
     await runIn(db.knex, 'tinydb', [sample('chatcore', 'sessions.f26001e.json')]);
