@@ -1,22 +1,11 @@
 /**
- * Canonical rows (schema "etl") → ChatCore's tables (schema "public"). Each app row is tied to its
- * canonical row by an id map (etl.chatcore_ids), so a rerun updates the same row and a row is never
- * written twice; an app row that already holds a natural key (a user the app created, say) is taken
- * over rather than duplicated. Integer ids continue after the table's largest id in a fixed order and
- * the sequence is set past them, so the app's next insert never collides and a killed and rerun
- * projection gives the same ids as a clean one. Foreign keys resolve through the map.
+ * Canonical rows (schema "etl") → ChatCore's tables (schema "public"), through the generic
+ * projection (loaders/projection.ts): what each ChatCore column holds, and in which order.
  */
 import type { Knex } from 'knex';
 import type { Logger } from '../../src/log';
+import { mapped, project as projectAll, type Projection } from '../projection';
 import type { ProjectionCounts } from '../target';
-
-export const ID_MAP_DDL = `create table if not exists etl.chatcore_ids (
-  tbl text not null,
-  etl_id uuid not null,
-  app_id integer not null,
-  primary key (tbl, etl_id),
-  unique (tbl, app_id)
-)`;
 
 /** What ChatCore stores for a user etl has no usable password for: never equal to a hex digest, and a salt that is not hex. */
 export const NO_PASSWORD_HASH = 'etl:no-usable-password';
@@ -25,28 +14,6 @@ export const NO_PASSWORD_SALT = 'etl:none';
 export const DEFAULT_TITLE = 'Yeni Sohbet';
 export const HISTORY_TITLE = 'Imported history';
 
-export interface Projection {
-  /** The app table in public, and its key in the id map. */
-  table: string;
-  /** App columns etl writes (besides id), in the order of `source`'s columns. */
-  columns: readonly string[];
-  /** `select etl_id, <columns> …` over the canonical tables: what each app row must hold. */
-  source: string;
-  /** Extra source columns (after `columns`) that only `insertOnly` reads. */
-  helpers?: readonly string[];
-  /** Written on insert only (never changed by a rerun): column → expression over a new source row `s`, which also has `_rank`. */
-  insertOnly?: Readonly<Record<string, string>>;
-  /** `_rank` of a new row: its place among new rows with the same value of this helper column. */
-  rankBy?: string;
-  /** The order new rows get their ids in. */
-  order: string;
-  /** Natural key: an app row with this value and no map entry is taken over. */
-  adopt?: string;
-}
-
-const mapped = (tbl: string, alias: string, etlId: string) => `etl.chatcore_ids ${alias} on ${alias}.tbl = '${tbl}' and ${alias}.etl_id = ${etlId}`;
-
-// A hash ChatCore's login can verify: its 100,000 iterations, a hex salt that fits salt VARCHAR(64), a hex digest.
 const PBKDF2 = "u.password_hash ~ '^pbkdf2_sha256\\$100000\\$([0-9a-fA-F]{2}){1,32}\\$[0-9a-f]{64}$'";
 
 export const PROJECTIONS: readonly Projection[] = [
@@ -122,56 +89,6 @@ export const PROJECTIONS: readonly Projection[] = [
   },
 ];
 
-function q(name: string): string {
-  return `"${name}"`;
-}
-
-/** The source with named columns (`select etl_id, a, b …` positions → names). */
-export function named(p: Projection): string {
-  return `select * from (${p.source}) as src (etl_id, ${[...p.columns, ...(p.helpers ?? [])].map(q).join(', ')})`;
-}
-
-async function projectTable(trx: Knex.Transaction, p: Projection): Promise<ProjectionCounts> {
-  const t = `public.${q(p.table)}`;
-  const src = named(p);
-  const notMapped = `not exists (select 1 from etl.chatcore_ids m where m.tbl = '${p.table}' and m.etl_id = s.etl_id)`;
-  if (p.adopt) {
-    await trx.raw(
-      `insert into etl.chatcore_ids (tbl, etl_id, app_id)
-       select '${p.table}', s.etl_id, t.id from (${src}) s join ${t} t on t.${q(p.adopt)} = s.${q(p.adopt)}
-       where ${notMapped} and not exists (select 1 from etl.chatcore_ids m where m.tbl = '${p.table}' and m.app_id = t.id)`,
-    );
-  }
-  const cols = p.columns.map(q);
-  const updated = await trx.raw(
-    `update ${t} t set (${cols.join(', ')}) = row(${cols.map((c) => `s.${c}`).join(', ')})
-     from (${src}) s join ${mapped(p.table, 'm', 's.etl_id')}
-     where t.id = m.app_id and (${cols.map((c) => `t.${c}`).join(', ')}) is distinct from (${cols.map((c) => `s.${c}`).join(', ')})`,
-  );
-  const insertOnly = Object.entries(p.insertOnly ?? {});
-  const orderBy = p.order.split(',').map((o) => `s.${o.trim()}`).join(', ');
-  const rank = p.rankBy ? `, row_number() over (partition by s.${q(p.rankBy)} order by ${orderBy}) as _rank` : '';
-  const inserted = await trx.raw(
-    `with base as (select coalesce(max(id), 0) as n from ${t}),
-     ranked as (select s.*${rank}, (select n from base) + row_number() over (order by ${orderBy}) as _app_id
-                from (${src}) s where ${notMapped}),
-     fresh as materialized (select s.*${insertOnly.map(([c, e]) => `, ${e} as ${q(`_new_${c}`)}`).join('')} from ranked s),
-     ins as (insert into ${t} (id, ${[...cols, ...insertOnly.map(([c]) => q(c))].join(', ')})
-             select _app_id, ${[...cols, ...insertOnly.map(([c]) => q(`_new_${c}`))].join(', ')} from fresh)
-     insert into etl.chatcore_ids (tbl, etl_id, app_id) select '${p.table}', etl_id, _app_id from fresh`,
-  );
-  // The app's next insert takes the id after the largest one.
-  await trx.raw(`select setval(pg_get_serial_sequence('${t}', 'id'), coalesce(max(id), 1), max(id) is not null) from ${t}`);
-  return { table: p.table, inserted: inserted.rowCount ?? 0, updated: updated.rowCount ?? 0 };
-}
-
-/** Projects every table, parents first, each in one transaction (each step is idempotent). */
-export async function project(knex: Knex, log: Logger): Promise<ProjectionCounts[]> {
-  const out: ProjectionCounts[] = [];
-  for (const p of PROJECTIONS) {
-    const counts = await knex.transaction((trx) => projectTable(trx, p));
-    if (counts.inserted || counts.updated) log.info(counts, 'projected into the ChatCore table');
-    out.push(counts);
-  }
-  return out;
+export function project(knex: Knex, log: Logger): Promise<ProjectionCounts[]> {
+  return projectAll(knex, PROJECTIONS, log);
 }

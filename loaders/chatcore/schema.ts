@@ -8,7 +8,7 @@ import { migrateInTransaction, migrateLatest } from '../../src/db/migrate';
 import { EtlError } from '../../src/errors';
 import type { TargetSchema } from '../target';
 import { CHATCORE_DDL, KNOWN_REVISIONS, NEEDED, NEEDED_ENUMS, type NeededColumn } from './ddl';
-import { ID_MAP_DDL } from './project';
+import { ID_MAP_DDL } from '../projection';
 
 interface CatalogColumn {
   table_name: string;

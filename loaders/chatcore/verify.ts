@@ -10,25 +10,8 @@ import { foldUsername } from '../../src/normalize/username';
 import { type Check, checkForeignKeys, checkNoPlaintextSecrets } from '../../src/verify/checks';
 import type { VerifyContext } from '../target';
 import { KNOWN_REVISIONS } from './ddl';
-import { named, NO_PASSWORD_HASH, PROJECTIONS, type Projection } from './project';
-
-const count = async (knex: Knex, sql: string): Promise<number> => (await knex.raw(`select count(*)::int as n from (${sql}) x`)).rows[0].n;
-
-async function projectionCheck(knex: Knex, p: Projection): Promise<Check> {
-  const t = `public."${p.table}"`;
-  const cols = p.columns.map((c) => `"${c}"`);
-  const src = named(p);
-  const map = `etl.chatcore_ids m on m.tbl = '${p.table}' and m.etl_id = s.etl_id`;
-  const missing = await count(knex, `select 1 from (${src}) s left join ${map} left join ${t} t on t.id = m.app_id where t.id is null`);
-  const changed = await count(knex, `select 1 from (${src}) s join ${map} join ${t} t on t.id = m.app_id where (${cols.map((c) => `t.${c}`).join(', ')}) is distinct from (${cols.map((c) => `s.${c}`).join(', ')})`);
-  const extra = await count(knex, `select 1 from ${t} t where not exists (select 1 from etl.chatcore_ids m where m.tbl = '${p.table}' and m.app_id = t.id)`);
-  const rows = await count(knex, `select 1 from ${t}`);
-  return {
-    name: `ChatCore's ${p.table} hold exactly etl's rows`,
-    ok: missing + changed + extra === 0,
-    detail: `${rows} rows; ${missing} missing, ${changed} differing from etl's canonical rows, ${extra} not written by etl`,
-  };
-}
+import { checkProjection, checkSequences, count } from '../projection';
+import { NO_PASSWORD_HASH, PROJECTIONS } from './project';
 
 async function rule(knex: Knex, name: string, sql: string, what: string): Promise<Check> {
   const n = await count(knex, sql);
@@ -46,17 +29,6 @@ async function usernames(knex: Knex): Promise<Check> {
   };
 }
 
-async function sequences(knex: Knex): Promise<Check> {
-  const behind: string[] = [];
-  for (const { table } of PROJECTIONS) {
-    const { seq, max } = (await knex.raw(`select pg_get_serial_sequence('public."${table}"', 'id') as seq, coalesce((select max(id) from public."${table}"), 0) as max`)).rows[0];
-    const { last } = (await knex.raw(`select case when is_called then last_value else last_value - 1 end as last from ${seq}`)).rows[0];
-    const r = { max, last };
-    if (Number(r.last ?? 0) < Number(r.max)) behind.push(`${table} (largest id ${r.max}, sequence at ${r.last})`);
-  }
-  return { name: "ChatCore's id sequences are ahead of every id", ok: behind.length === 0, detail: behind.length ? `behind: ${behind.join(', ')}` : `${PROJECTIONS.length} sequences` };
-}
-
 async function revision(knex: Knex): Promise<Check> {
   const rows: string[] = (await knex.raw('select version_num from public.alembic_version')).rows.map((r: { version_num: string }) => r.version_num);
   const ok = rows.length === 1 && KNOWN_REVISIONS.includes(rows[0]);
@@ -65,7 +37,7 @@ async function revision(knex: Knex): Promise<Check> {
 
 export async function verify(knex: Knex, ctx: VerifyContext): Promise<Check[]> {
   const checks: Check[] = [];
-  for (const p of PROJECTIONS) checks.push(await projectionCheck(knex, p));
+  for (const p of PROJECTIONS) checks.push(await checkProjection(knex, 'ChatCore', p));
   checks.push(
     await rule(
       knex,
@@ -87,7 +59,7 @@ export async function verify(knex: Knex, ctx: VerifyContext): Promise<Check[]> {
   checks.push(await usernames(knex));
   const locked = await count(knex, `select 1 from public.users where password_hash = '${NO_PASSWORD_HASH}'`);
   checks.push({ name: 'users without a usable password cannot log in', ok: true, detail: `${locked} user(s) stored with a value ChatCore's login never accepts (no password in the source, or a hash ChatCore cannot verify)` });
-  checks.push(await sequences(knex));
+  checks.push(await checkSequences(knex, 'ChatCore', PROJECTIONS));
   checks.push(await revision(knex));
   checks.push(await checkForeignKeys(knex, 'public'));
   checks.push(await checkNoPlaintextSecrets(knex, ctx.secrets, ctx.unread, 'public'));

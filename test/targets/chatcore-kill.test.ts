@@ -35,7 +35,7 @@ describe('--target chatcore: kill -9 and rerun ends identical to one clean run',
     await interruptRun(killed.knex, { args, env, stream: 'chat_history', rows: 0 });
     await interruptRun(killed.knex, { args, env, stream: 'chat_history', rows: 16_000 });
     // The users' projection committed; conversations or messages are under way.
-    await interruptRun(killed.knex, { args, env, stream: 'chat_history', rows: 0, query: "select count(*)::int as n from etl.chatcore_ids where tbl = 'users'" });
+    await interruptRun(killed.knex, { args, env, stream: 'chat_history', rows: 0, query: "select count(*)::int as n from etl.id_map where tbl = 'users'" });
     expect((await killed.knex.raw("select state from etl.etl_runs")).rows).toEqual([{ state: 'running' }]);
 
     const resumed = await runEtl([...args, '--json'], { env });

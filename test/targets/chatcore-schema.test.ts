@@ -197,7 +197,7 @@ describe('etl migrate --target chatcore', () => {
     expect((await db.knex.raw('select version_num from public.alembic_version')).rows).toEqual([{ version_num: '18373129a302' }]);
     // Alembic's autogenerate sees public only: nothing of etl's is there.
     const etlTables = (await db.knex.raw("select table_name from information_schema.tables where table_schema = 'etl' order by 1")).rows.map((x: { table_name: string }) => x.table_name);
-    expect(etlTables).toEqual(expect.arrayContaining(['chatcore_ids', 'etl_checkpoints', 'etl_migrations', 'etl_rejects', 'etl_runs']));
+    expect(etlTables).toEqual(expect.arrayContaining(['id_map', 'etl_checkpoints', 'etl_migrations', 'etl_rejects', 'etl_runs']));
 
     const again = await runEtl(['migrate', '--target', 'chatcore'], { env: { DATABASE_URL: db.url } });
     expect(again.code).toBe(0);
