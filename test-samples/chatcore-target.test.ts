@@ -1,5 +1,4 @@
-import { type ChatCoreTargetVersion, expectChatcoreTargetLoads } from '../test/support/chatcore';
-import { freshDatabase, type FreshDatabase } from '../test/support/db';
+import { type ChatCoreTargetVersion, describeChatcoreTargetVersions } from '../test/support/chatcore';
 import { sample } from './support/samples';
 
 /**
@@ -15,10 +14,4 @@ const VERSIONS: readonly ChatCoreTargetVersion[] = [
   { file: 'sessions.f26001e.json', rows: { users: 3, conversations: 6, messages: 34, sessions: 1 } },
 ];
 
-describe('--target chatcore on the real ChatCore versions', () => {
-  let db: FreshDatabase;
-  beforeEach(async () => (db = await freshDatabase()));
-  afterEach(async () => db.drop());
-
-  test.each(VERSIONS)('$file lands in ChatCore\'s tables; its users log in; verify holds; a rerun changes nothing', (v) => expectChatcoreTargetLoads(db.knex, sample('chatcore', v.file), v));
-});
+describeChatcoreTargetVersions('--target chatcore on the real ChatCore versions', VERSIONS, (f) => sample('chatcore', f));

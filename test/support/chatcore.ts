@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import { chatcoreTarget } from '../../loaders/chatcore';
 import { foldUsername } from '../../src/normalize/username';
 import { verifyTarget } from '../../src/verify/verify';
+import { freshDatabase, type FreshDatabase } from './db';
 import { runIn } from './pipeline';
 
 /**
@@ -67,4 +68,14 @@ export async function expectChatcoreTargetLoads(knex: Knex, file: string, v: Cha
   const again = await runIn(knex, 'tinydb', [file], { target: chatcoreTarget, restart: true });
   expect(again.projected.every((p) => p.inserted + p.updated === 0)).toBe(true);
   expect(await chatcoreVersions(knex)).toEqual(versions);
+}
+
+/** One test per version, each on a fresh database: the fixture versions and the real ones share it. */
+export function describeChatcoreTargetVersions(title: string, versions: readonly ChatCoreTargetVersion[], pathOf: (file: string) => string): void {
+  describe(title, () => {
+    let db: FreshDatabase;
+    beforeEach(async () => (db = await freshDatabase()));
+    afterEach(async () => db.drop());
+    test.each(versions)("$file lands in ChatCore's tables; its users log in; verify holds; a rerun changes nothing", (v) => expectChatcoreTargetLoads(db.knex, pathOf(v.file), v));
+  });
 }

@@ -1,6 +1,5 @@
 import path from 'node:path';
-import { type ChatCoreTargetVersion, expectChatcoreTargetLoads } from '../support/chatcore';
-import { freshDatabase, type FreshDatabase } from '../support/db';
+import { type ChatCoreTargetVersion, describeChatcoreTargetVersions } from '../support/chatcore';
 
 /**
  * --target chatcore on our own five ChatCore format versions (fixtures/chatcore; shapes and hand-derived
@@ -16,10 +15,4 @@ const VERSIONS: readonly ChatCoreTargetVersion[] = [
   { file: 'sessions.v5.json', rows: { users: 3, conversations: 5, messages: 11, sessions: 1 } },
 ];
 
-describe('--target chatcore on every ChatCore format version', () => {
-  let db: FreshDatabase;
-  beforeEach(async () => (db = await freshDatabase()));
-  afterEach(async () => db.drop());
-
-  test.each(VERSIONS)('$file lands in ChatCore\'s tables; its users log in; verify holds; a rerun changes nothing', (v) => expectChatcoreTargetLoads(db.knex, path.join(DIR, v.file), v));
-});
+describeChatcoreTargetVersions('--target chatcore on every ChatCore format version', VERSIONS, (f) => path.join(DIR, f));
