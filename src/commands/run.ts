@@ -1,10 +1,9 @@
 import path from 'node:path';
 import { extractorFor } from '../../extractors/registry';
-import { CHAT_KINDS, type ChatKind, type ExtractorOptions } from '../../extractors/types';
+import { CHAT_KINDS, type ChatKind, type ExtractorOptions, type OpenedSources } from '../../extractors/types';
 import { TABLES } from '../../loaders/tables';
 import type { Target } from '../../loaders/target';
 import { targetFor } from '../../loaders/targets';
-import type { OpenedSources } from '../../extractors/types';
 import type { OrphanPolicy } from '../../loaders/writer';
 import { openTarget } from '../db/connect';
 import { readJsonFile } from '../scan/json-file';

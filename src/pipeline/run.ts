@@ -160,7 +160,7 @@ export async function runPipeline(knex: Knex, run: RunContext): Promise<RunRepor
   if (!opts.dryRun) {
     const lock = await acquireRunLock(knex);
     try {
-      await run.opts.target.schema.prepare(knex, true);
+      await opts.target.schema.prepare(knex, true);
       return (await runLocked(knex, run)).report;
     } finally {
       await lock.release();
