@@ -7,6 +7,7 @@ import { rejectsCommand, type RejectsOptions } from './commands/rejects';
 import { statusCommand } from './commands/status';
 import { verifyCommand } from './commands/verify';
 import { runCommand, type RunCommandOptions } from './commands/run';
+import { version } from '../package.json';
 import { isEtlError } from './errors';
 import { createLogger, type Logger } from './log';
 import { redactUrlCredentials } from './secrets/redact';
@@ -25,6 +26,7 @@ const database = () => new Option('--database <url>', 'PostgreSQL URL of the tar
 function program(log: Logger, setCode: (c: number) => void): Command {
   const p = new Command('etl')
     .description("Move a chat platform's legacy data (TinyDB, persona YAML, JSON seeds) into PostgreSQL.\nEvery command can be run again after any failure: reruns resume and never duplicate.")
+    .version(version, '-V, --version', 'print the version of etl')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ outputError: (s, write) => write(s) });

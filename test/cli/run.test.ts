@@ -21,7 +21,10 @@ describe('etl CLI', () => {
     expect(top.stdout).toMatch(/Exit codes: 0 success, 1 a run failed, 2 bad usage/);
     const run = await runEtl(['run', '--help']);
     expect(run.code).toBe(0);
-    for (const flag of ['--database', '--tenant', '--documents', '--source-timezone', '--orphans', '--batch-size', '--concurrency', '--restart', '--json']) expect(run.stdout).toContain(flag);
+    for (const flag of ['--database', '--target', '--tenant', '--documents', '--source-timezone', '--orphans', '--batch-size', '--concurrency', '--restart', '--json']) expect(run.stdout).toContain(flag);
+    expect(run.stdout).toMatch(/--target <name>.*\(choices: "etl", "chatcore", default: "etl"\)/s);
+    const version = await runEtl(['--version']);
+    expect(version).toMatchObject({ code: 0, stdout: `${require('../../package.json').version}\n` });
   });
 
   test('prints a per-table summary, then a rerun changes no row and says so', async () => {
