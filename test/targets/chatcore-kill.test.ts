@@ -18,7 +18,7 @@ describe('--target chatcore: kill -9 and rerun ends identical to one clean run',
   let clean: FreshDatabase;
   let killed: FreshDatabase;
   beforeAll(async () => {
-    await generateChatCore(file, { messages: 40_000, users: 40, perConversation: 20, duplicateEvery: 499, missingConversationEvery: 11 });
+    await generateChatCore(file, { messages: 24_000, users: 40, perConversation: 20, duplicateEvery: 499, missingConversationEvery: 11 });
     [clean, killed] = await Promise.all([freshDatabase(), freshDatabase()]);
   });
   afterAll(async () => {
@@ -27,13 +27,13 @@ describe('--target chatcore: kill -9 and rerun ends identical to one clean run',
   });
 
   test('killed before the first batch, mid-load, and mid-projection', async () => {
-    const args = ['run', 'tinydb', file, '--target', 'chatcore', '--batch-size', '2000'];
+    const args = ['run', 'tinydb', file, '--target', 'chatcore', '--batch-size', '1500'];
     const reference = await runEtl(args, { env: { DATABASE_URL: clean.url } });
     expect(reference.code).toBe(0);
 
     const env = { DATABASE_URL: killed.url };
     await interruptRun(killed.knex, { args, env, stream: 'chat_history', rows: 0 });
-    await interruptRun(killed.knex, { args, env, stream: 'chat_history', rows: 16_000 });
+    await interruptRun(killed.knex, { args, env, stream: 'chat_history', rows: 9_000 });
     // The users' projection committed; conversations or messages are under way.
     await interruptRun(killed.knex, { args, env, stream: 'chat_history', rows: 0, query: "select count(*)::int as n from etl.id_map where tbl = 'users'" });
     expect((await killed.knex.raw("select state from etl.etl_runs")).rows).toEqual([{ state: 'running' }]);
@@ -43,7 +43,7 @@ describe('--target chatcore: kill -9 and rerun ends identical to one clean run',
     expect(JSON.parse(resumed.stdout).mode).toBe('resumed');
     const a = await chatcoreRows(clean.knex);
     const b = await chatcoreRows(killed.knex);
-    expect(b.messages.length).toBe(40_000 - Math.floor(40_000 / 499));
+    expect(b.messages.length).toBe(24_000 - Math.floor(24_000 / 499));
     expect(b).toEqual(a);
     expect((await runEtl(['verify'], { env })).code).toBe(0);
   });
