@@ -21,16 +21,21 @@ export const PROJECTIONS: readonly Projection[] = [
     table: 'users',
     columns: ['username', 'email', 'is_active', 'is_admin', 'password_hash', 'salt', 'mfa_enabled', 'theme', 'persona', 'language', 'created_at', 'updated_at'],
     // Dates: the user's own, else its earliest record's (the app's /api/me fails on NULL), never now().
+    // Set-based, over the users without a date only: no per-user scan of the messages.
     source: `select u.id as etl_id, u.username, u.email, u.is_active, coalesce(u.role = 'admin', false),
         case when ${PBKDF2} then split_part(u.password_hash, '$', 4) else '${NO_PASSWORD_HASH}' end,
         case when ${PBKDF2} then split_part(u.password_hash, '$', 3) else '${NO_PASSWORD_SALT}' end,
         false, 'light', 'default', 'tr',
-        coalesce(u.created_at, case when u.created_at is null then least(
-          (select min(c.created_at) from etl.conversations c where c.user_id = u.id),
-          (select min(m.created_at) from etl.messages m where m.user_id = u.id),
-          (select min(s.created_at) from etl.auth_sessions s where s.user_id = u.id)) end),
+        coalesce(u.created_at, first.at),
         u.updated_at
-      from etl.users u`,
+      from etl.users u
+      left join (
+        select r.user_id, min(r.at) as at from (
+          select user_id, created_at as at from etl.conversations union all
+          select user_id, created_at from etl.messages union all
+          select user_id, created_at from etl.auth_sessions) r
+        where r.user_id in (select id from etl.users where created_at is null)
+        group by r.user_id) first on first.user_id = u.id`,
     order: 'created_at nulls last, username',
     adopt: 'username',
   },
@@ -38,19 +43,24 @@ export const PROJECTIONS: readonly Projection[] = [
     table: 'conversations',
     columns: ['conversation_id', 'title', 'user_id', 'is_active', 'message_count', 'created_at', 'updated_at'],
     // The one conversation a user's latest session had open is the active one (at most one per user).
+    // Dates missing from the source come from the conversation's messages (set-based, only where missing).
     source: `select c.id as etl_id,
         case when c.kind = 'legacy' then c.legacy_id else 'etl-history-' || left(encode(sha256(convert_to(c.legacy_id, 'UTF8')), 'hex'), 24) end,
         coalesce(c.title, case when c.kind = 'legacy' then '${DEFAULT_TITLE}' else '${HISTORY_TITLE}' end),
         um.app_id,
-        c.kind = 'legacy' and c.legacy_id is not distinct from (
-          select s.active_conversation_legacy_id from etl.auth_sessions s where s.user_id = c.user_id
-          order by s.last_activity desc nulls last, s.created_at desc nulls last, s.id limit 1),
+        c.kind = 'legacy' and c.legacy_id is not distinct from latest.active,
         c.message_count,
         coalesce(c.created_at, mm.first_at),
         coalesce(c.updated_at, mm.last_at, c.created_at)
       from etl.conversations c
       join ${mapped('users', 'um', 'c.user_id')}
-      left join lateral (select min(m.created_at) as first_at, max(m.created_at) as last_at from etl.messages m where m.conversation_id = c.id) mm on c.created_at is null or c.updated_at is null`,
+      left join (
+        select distinct on (s.user_id) s.user_id, s.active_conversation_legacy_id as active from etl.auth_sessions s
+        order by s.user_id, s.last_activity desc nulls last, s.created_at desc nulls last, s.id) latest on latest.user_id = c.user_id
+      left join (
+        select m.conversation_id, min(m.created_at) as first_at, max(m.created_at) as last_at from etl.messages m
+        where m.conversation_id in (select id from etl.conversations where created_at is null or updated_at is null)
+        group by m.conversation_id) mm on mm.conversation_id = c.id`,
     order: 'created_at nulls first, conversation_id',
     adopt: 'conversation_id',
   },
