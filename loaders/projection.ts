@@ -20,6 +20,26 @@ export const ID_MAP_DDL = `create table if not exists etl.id_map (
   unique (tbl, app_id)
 )`;
 
+/**
+ * The canonical messages of an application target are etl's private copy, written only by the batch
+ * writer, which settles every parent itself, and read by set-based statements: they need neither
+ * foreign keys (the application's own tables have theirs) nor the content-key constraint (the
+ * primary key is derived from it) nor the conversation index. Dropping them makes the bulk table
+ * cheaper to load; the etl target keeps them, its tables being the ones users query.
+ */
+export async function slimCanonicalMessages(knex: Knex): Promise<void> {
+  const present: { n: number } = (
+    await knex.raw(
+      `select count(*)::int as n from pg_constraint where conrelid = to_regclass('etl.messages') and (contype = 'f' or conname = 'messages_tenant_id_content_key_unique')`,
+    )
+  ).rows[0];
+  if (present.n === 0) return;
+  await knex.raw(`alter table etl.messages
+    drop constraint if exists messages_conversation_id_foreign, drop constraint if exists messages_tenant_id_foreign,
+    drop constraint if exists messages_user_id_foreign, drop constraint if exists messages_tenant_id_content_key_unique`);
+  await knex.raw('drop index if exists etl.messages_conversation_id_created_at_index');
+}
+
 /** `etl.id_map <alias> on …`: the app id of the canonical row `etlId` of app table `tbl`, for a join. */
 export const mapped = (tbl: string, alias: string, etlId: string): string => `etl.id_map ${alias} on ${alias}.tbl = '${tbl}' and ${alias}.etl_id = ${etlId}`;
 

@@ -8,7 +8,7 @@ import { migrateInTransaction, migrateLatest } from '../../src/db/migrate';
 import { EtlError } from '../../src/errors';
 import type { TargetSchema } from '../target';
 import { CHATCORE_DDL, KNOWN_REVISIONS, NEEDED, NEEDED_ENUMS, type NeededColumn } from './ddl';
-import { ID_MAP_DDL } from '../projection';
+import { ID_MAP_DDL, slimCanonicalMessages } from '../projection';
 
 interface CatalogColumn {
   table_name: string;
@@ -95,6 +95,7 @@ export const chatcoreSchema: TargetSchema = {
     await knex.raw('create schema if not exists etl');
     await knex.raw(ID_MAP_DDL);
     const applied = record ? await migrateLatest(knex) : await migrateInTransaction(knex as Knex.Transaction);
+    await slimCanonicalMessages(knex);
     return [...created, ...applied];
   },
 };
