@@ -75,7 +75,7 @@ function program(log: Logger, setCode: (c: number) => void): Command {
     .addOption(database())
     .option('--run <id>', 'only this run (ids: etl status)')
     .option('--stream <name>', 'only this stream (source table), e.g. chat_history')
-    .addOption(new Option('--outcome <outcome>', 'only this outcome').choices(['rejected', 'merged', 'inferred']))
+    .addOption(new Option('--outcome <outcome>', 'only this outcome').choices(['rejected', 'merged', 'inferred', 'repaired']))
     .action(async (o: RejectsOptions) => setCode(await rejectsCommand(o, log)));
 
   p.command('migrate')

@@ -9,7 +9,7 @@ export interface RejectsOptions {
   database?: string;
   run?: string;
   stream?: string;
-  outcome?: 'rejected' | 'merged' | 'inferred';
+  outcome?: 'rejected' | 'merged' | 'inferred' | 'repaired';
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -42,8 +42,9 @@ describe('--target chatcore on the fixture', () => {
       expect.arrayContaining(['rejected:unsupported_role', 'rejected:value_too_long', 'repaired:title_shortened', 'merged:duplicate_messages', 'inferred:inferred_user', 'inferred:inferred_conversation']),
     );
     expect(codes.filter((c: string) => c === 'rejected:value_too_long')).toHaveLength(4); // a user, a conversation id, a message of each
-    const repaired = rejects.find((x: { reason_code: string }) => x.reason_code === 'title_shortened');
-    expect(repaired.record.title).toHaveLength(240); // the whole title stays in etl_rejects
+    const repaired = (await runEtl(['rejects', '--outcome', 'repaired'], { env: { DATABASE_URL: db.url } })).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(repaired).toEqual([expect.objectContaining({ stream: 'conversations', reason_code: 'title_shortened' })]);
+    expect(repaired[0].record.title).toHaveLength(240); // the whole title stays in etl_rejects
   });
 
   test("ChatCore's tables hold the users, conversations and messages as its code reads them", async () => {
