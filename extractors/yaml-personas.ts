@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
-import { type Document, isMap, LineCounter, parseDocument, YAMLError } from 'yaml';
+import { type Document, isCollection, isMap, LineCounter, parseDocument, visit, YAMLError } from 'yaml';
 import { EtlError } from '../src/errors';
 import { readBounded } from '../src/scan/json-file';
 import { exceedsMaxDepth, MAX_DEPTH, tooDeep } from '../src/scan/limits';
@@ -75,9 +75,11 @@ function typeError(f: YamlFile, p: Path, expected: string): EtlError {
  * The yaml package's options that make it read what PyYAML's safe_load (the legacy app's reader)
  * reads, and refuse what it refuses: YAML 1.1 merge keys (`<<: *base`) applied, a key twice in one
  * mapping and unknown tags (`!!python/object`) refused, and at most MAX_ALIASES alias expansions
- * (an alias bomb expands a few lines into billions of nodes).
+ * (an alias bomb expands a few lines into billions of nodes). A mapping key that is itself a list or
+ * a mapping is refused too (PyYAML: "found unhashable key"; the yaml package would stringify it with
+ * a process warning on stderr, which logLevel 'error' silences).
  */
-const PARSE_OPTIONS = { uniqueKeys: true, prettyErrors: false, strict: true, merge: true } as const;
+const PARSE_OPTIONS = { uniqueKeys: true, prettyErrors: false, strict: true, merge: true, logLevel: 'error' } as const;
 const MAX_ALIASES = 100;
 
 function at(lines: LineCounter, offset: number): string {
@@ -126,6 +128,12 @@ async function readYaml(file: string, shown: string): Promise<YamlFile> {
     doc = parseDocument(text, { lineCounter: lines, ...PARSE_OPTIONS });
     const err = doc.errors[0] ?? doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
     if (err) throw err;
+    visit(doc, {
+      Pair(_, pair) {
+        const key = pair.key as { range?: [number, number, number] } | null;
+        if (isCollection(pair.key)) throw new EtlError('SOURCE_CORRUPT', `${shown} is not valid YAML at ${at(lines, key?.range?.[0] ?? 0)}: a mapping key is a list or a mapping (PyYAML refuses such keys); fix the file, nothing was written.`);
+      },
+    });
     data = doc.toJS({ maxAliasCount: MAX_ALIASES }) as unknown;
   } catch (e) {
     throw yamlProblem(shown, lines, e);
