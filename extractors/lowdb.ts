@@ -6,6 +6,7 @@ import { EtlError } from '../src/errors';
 import { own } from '../src/own';
 import { hostRequire } from '../src/host-node';
 import { parseJsonText, readJsonFile, statBounded } from '../src/scan/json-file';
+import { fsError } from '../src/scan/source-errors';
 import { chatCoreEntity } from './tinydb';
 import type { ChatKind, Extractor, ExtractorOptions, OpenedSources, SourceFile, SourceRecord, SourceStream } from './types';
 
@@ -63,7 +64,12 @@ async function readWithLowdb(given: string): Promise<{ value: unknown; sha256: s
     throw new Error('etl never writes a lowdb source');
   };
   const db = new Low<unknown>(new DataFile<unknown>(given, { parse, stringify: refuse }), {});
-  await db.read();
+  try {
+    await db.read();
+  } catch (e) {
+    // lowdb's own readFile: a file swapped or removed since the stat is still one sentence.
+    throw fsError(given, e);
+  }
   if (text.includes('\uFFFD')) return readJsonFile(given, 'lowdb file');
   return { value: db.data, sha256: createHash('sha256').update(text, 'utf8').digest('hex'), size };
 }

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import { type Document, isCollection, isMap, LineCounter, parseDocument, visit, YAMLError } from 'yaml';
 import { EtlError } from '../src/errors';
 import { readBounded } from '../src/scan/json-file';
 import { exceedsMaxDepth, MAX_DEPTH, tooDeep } from '../src/scan/limits';
-import { fsError } from '../src/scan/source-errors';
+import { listDir, statPath } from '../src/scan/fs-checked';
 import type { ApiProfileEntity, Extractor, ExtractorOptions, OpenedSources, PersonaEntity, SourceFile, SourceRecord, SourceStream } from './types';
 
 /**
@@ -281,24 +280,14 @@ function apiEntity(a: Obj, isDefault: boolean): ApiProfileEntity {
   };
 }
 
-async function statOf(p: string): Promise<Stats> {
-  try {
-    return await fs.stat(p);
-  } catch (e) {
-    throw fsError(p, e);
-  }
-}
-
 async function expand(paths: string[]): Promise<[string, string][]> {
   const files: [string, string][] = [];
   for (const p of paths) {
-    if (!(await statOf(p)).isDirectory()) {
+    if (!(await statPath(p)).isDirectory()) {
       files.push([p, p]);
       continue;
     }
-    const names = await fs.readdir(p).catch((e: unknown) => {
-      throw fsError(p, e);
-    });
+    const names = await listDir(p);
     const found = ['persona.yaml', 'persona.yml', 'api_configuration.yaml', 'api_configuration.yml'].filter((n) => names.includes(n));
     if (found.length === 0) throw new EtlError('SOURCE_NOT_FOUND', `${p} holds neither persona.yaml nor api_configuration.yaml; name the files, or the folder that holds them.`);
     for (const n of found) files.push([path.join(p, n), path.join(p, n)]);

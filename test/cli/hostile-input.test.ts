@@ -109,5 +109,11 @@ describe('hostile input (CLI): exit 2, one line, nothing written', () => {
     // A key the source held only inside free text (`notes`), stored in clear: verify finds it by its shape.
     await db.knex('auth_sessions').update({ metadata: { device: `phone ${SECRETS[1]}` } });
     expect(await verify()).toMatchObject({ ok: false, detail: expect.stringContaining('auth_sessions.metadata: 1 row(s)') });
+
+    // An entry an older etl wrote with a secret it did not know is redacted on export too.
+    await db.knex('etl_rejects').update({ record: { username: ' ', openai_key: SECRETS[6] }, message: `bad ${SECRETS[1]}` });
+    const exported = (await etl('rejects')).stdout;
+    expect(exported).toContain('"openai_key":"[REDACTED]"');
+    for (const s of SECRETS) expect(exported).not.toContain(s);
   });
 });
