@@ -43,12 +43,15 @@ function isObj(v: unknown): v is Obj {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+function at(lines: LineCounter, offset: number): string {
+  const { line, col } = lines.linePos(offset);
+  return `line ${line}, column ${col}`;
+}
+
 function where(f: YamlFile, p: Path): string {
   const node = f.doc.getIn(p, true) as { range?: [number, number, number] } | undefined;
   const offset = node?.range?.[0];
-  if (offset === undefined) return '';
-  const { line, col } = f.lines.linePos(offset);
-  return ` (line ${line}, column ${col})`;
+  return offset === undefined ? '' : ` (${at(f.lines, offset)})`;
 }
 
 /** Where the key `key` of the mapping at `p` is written (for an unknown key: the key, not its value). */
@@ -57,9 +60,7 @@ function whereKey(f: YamlFile, p: Path, key: string): string {
   if (!isMap(map)) return where(f, [...p, key]);
   const pair = map.items.find((i) => (i.key as { value?: unknown } | null)?.value === key);
   const offset = (pair?.key as { range?: [number, number, number] } | null)?.range?.[0];
-  if (offset === undefined) return where(f, [...p, key]);
-  const { line, col } = f.lines.linePos(offset);
-  return ` (line ${line}, column ${col})`;
+  return offset === undefined ? where(f, [...p, key]) : ` (${at(f.lines, offset)})`;
 }
 
 function pathText(p: Path): string {
@@ -80,11 +81,6 @@ function typeError(f: YamlFile, p: Path, expected: string): EtlError {
  */
 const PARSE_OPTIONS = { uniqueKeys: true, prettyErrors: false, strict: true, merge: true, logLevel: 'error' } as const;
 const MAX_ALIASES = 100;
-
-function at(lines: LineCounter, offset: number): string {
-  const { line, col } = lines.linePos(offset);
-  return `line ${line}, column ${col}`;
-}
 
 /** A YAML problem as one sentence naming the file, where, and what to do. */
 function yamlProblem(shown: string, lines: LineCounter, e: unknown): EtlError {

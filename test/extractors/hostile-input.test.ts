@@ -115,9 +115,11 @@ describe('the file system: not a file, pipes, devices, loops, files that vanish 
     const b = path.join(dir, `loop-b-${seq++}`);
     fs.symlinkSync(b, a);
     fs.symlinkSync(a, b);
-    for (const pipeline of ['tinydb', 'lowdb', 'yaml-personas']) {
+    for (const pipeline of ['tinydb', 'lowdb', 'yaml-personas', 'json-seeds']) {
       expectBadInput(await failure(openSource(pipeline, [a])), /symbolic link that leads back to itself/);
     }
+    const db = write('db.json', '{"users": {}}');
+    expectBadInput(await failure(openSource('tinydb', [db], {}, a)), /symbolic link that leads back to itself/);
   });
 
   test('a directory where a file is expected', async () => {
