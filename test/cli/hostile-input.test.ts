@@ -88,7 +88,7 @@ describe('hostile input (CLI): exit 2, one line, nothing written', () => {
         users: {
           '1': { username: 'bob', password_hash: '$2b$04$abcdefghijklmnopqrstuuJ0Cf3cWsd1p7D8bK1x2yZ3a4b5c6d7e' },
           // no username: rejected, its record kept in etl_rejects
-          '2': { username: ' ', jwt: SECRETS[0], openai_key: SECRETS[6], pw: SECRETS[2], refresh: SECRETS[3], notes: `pasted ${SECRETS[1]} by mistake` },
+          '2': { username: ' ', jwt: SECRETS[0], openai_key: SECRETS[6], pw: SECRETS[2], pin_pw: 'p4z', refresh: SECRETS[3], notes: `pasted ${SECRETS[1]} by mistake` },
         },
         sessions: { '1': { user_id: 'bob', token: 'session-token-0001', created_at: '2025-01-01T00:00:00', auth: SECRETS[4], private_key: SECRETS[5], refresh: SECRETS[3], device: 'phone' } },
       }),
@@ -109,6 +109,11 @@ describe('hostile input (CLI): exit 2, one line, nothing written', () => {
     // A key the source held only inside free text (`notes`), stored in clear: verify finds it by its shape.
     await db.knex('auth_sessions').update({ metadata: { device: `phone ${SECRETS[1]}` } });
     expect(await verify()).toMatchObject({ ok: false, detail: expect.stringContaining('auth_sessions.metadata: 1 row(s)') });
+    // A short one (`pin_pw: p4z`) is looked for as the whole value of a secret-like field, at any depth.
+    await db.knex('auth_sessions').update({ metadata: { device: 'phone', nested: [{ Backup_PW: 'p4z' }] } });
+    expect(await verify()).toMatchObject({ ok: false, detail: expect.stringContaining('auth_sessions.metadata: 1 row(s)') });
+    await db.knex('auth_sessions').update({ metadata: { device: 'p4z', author: 'p4z' } });
+    expect((await verify()).ok).toBe(true);
 
     // An entry an older etl wrote with a secret it did not know is redacted on export too.
     await db.knex('etl_rejects').update({ record: { username: ' ', openai_key: SECRETS[6] }, message: `bad ${SECRETS[1]}` });
