@@ -9,7 +9,7 @@ import { constants as fsConstants, promises as fs } from 'node:fs';
 import { EtlError } from '../errors';
 import { findStructureProblem } from './json-structure';
 import { tooDeep } from './limits';
-import { fsError, q } from './source-errors';
+import { fsError, isDirectory, q } from './source-errors';
 import { firstInvalidUtf8 } from './utf8-check';
 
 /** Files read whole are bounded: above this, reading them would not be. */
@@ -109,7 +109,7 @@ async function openForReading(file: string): Promise<fs.FileHandle> {
 export async function statBounded(file: string, what: string, max = MAX_JSON_BYTES): Promise<number> {
   try {
     const st = await fs.stat(file);
-    if (st.isDirectory()) throw fsError(file, Object.assign(new Error('EISDIR'), { code: 'EISDIR' }));
+    if (st.isDirectory()) throw isDirectory(file);
     if (!st.isFile()) throw notAFile(file, what);
     if (st.size > max) throw tooBig(file, st.size, what, max);
     return st.size;

@@ -45,6 +45,11 @@ export function fsError(path: string, e: unknown): EtlError {
   return new EtlError('SOURCE_UNREADABLE', `${path} cannot be read (${what}); check the file and run again.`);
 }
 
+/** A directory given where a file is expected (stat said so; no EISDIR was raised). */
+export function isDirectory(path: string): EtlError {
+  return fsError(path, Object.assign(new Error('EISDIR'), { code: 'EISDIR' }));
+}
+
 export function duplicateId(path: string, table: string, id: string, first: number, second: number): EtlError {
   return new EtlError(
     'SOURCE_CORRUPT',
