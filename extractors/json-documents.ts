@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EtlError } from '../src/errors';
 import { MAX_JSON_BYTES, readJsonFile, startsWithJsonArray } from '../src/scan/json-file';
+import { listDir, statPath } from '../src/scan/fs-checked';
 import { fsError } from '../src/scan/source-errors';
 import type { OpenedSources, SourceFile } from './types';
 
@@ -21,10 +22,11 @@ function docTypeOf(file: string): string {
  */
 export async function addDocumentsDir(into: OpenedSources, dir: string, exclude: ReadonlySet<string> = new Set()): Promise<void> {
   const abs = path.resolve(dir);
-  const stat = await fs.stat(abs).catch(() => null);
-  if (!stat) throw new EtlError('SOURCE_NOT_FOUND', `The documents folder ${dir} does not exist; check the --documents path.`);
+  const stat = await statPath(abs).catch((e: unknown) => {
+    throw (e as EtlError).code === 'SOURCE_NOT_FOUND' ? new EtlError('SOURCE_NOT_FOUND', `The documents folder ${dir} does not exist; check the --documents path.`) : e;
+  });
   if (!stat.isDirectory()) throw new EtlError('USAGE', `--documents expects a folder of JSON files, and ${dir} is not a folder.`);
-  const names = (await fs.readdir(abs)).filter((n) => n.endsWith('.json') && !exclude.has(n)).sort();
+  const names = (await listDir(abs)).filter((n) => n.endsWith('.json') && !exclude.has(n)).sort();
   const { sources, streams, notes } = into;
   for (const name of names) {
     const file = path.join(abs, name);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { listDir, statPath } from '../src/scan/fs-checked';
 import path from 'node:path';
 import { EtlError } from '../src/errors';
 import { readJsonFile } from '../src/scan/json-file';
@@ -136,10 +136,9 @@ function arrayStream(name: string, kind: EntityKind, source: SourceFile, docs: D
 async function open(paths: string[], _options: ExtractorOptions): Promise<OpenedSources> {
   if (paths.length !== 1) throw new EtlError('USAGE', `etl run json-seeds takes one folder of seed files (tenants.json, agents.json, …), got ${paths.length}.`);
   const dir = paths[0];
-  const stat = await fs.stat(dir).catch(() => null);
-  if (!stat) throw new EtlError('SOURCE_NOT_FOUND', `${dir} does not exist; check the path.`);
+  const stat = await statPath(dir);
   if (!stat.isDirectory()) throw new EtlError('USAGE', `etl run json-seeds expects the folder holding tenants.json, agents.json, … and ${dir} is not a folder.`);
-  const present = new Set(await fs.readdir(dir));
+  const present = new Set(await listDir(dir));
   const read = new Map<string, { source: SourceFile; docs: Doc[] }>();
   for (const f of FILES) if (present.has(f.file)) read.set(f.file, await readArray(path.join(dir, f.file)));
   if (read.size === 0) throw new EtlError('SOURCE_NOT_FOUND', `${dir} holds none of ${FILES.map((f) => f.file).join(', ')}; is it the seed folder?`);

@@ -3,8 +3,10 @@ import path from 'node:path';
 import type { Low as LowClass } from 'lowdb';
 import type { DataFile as DataFileClass } from 'lowdb/node';
 import { EtlError } from '../src/errors';
+import { own } from '../src/own';
 import { hostRequire } from '../src/host-node';
 import { parseJsonText, readJsonFile, statBounded } from '../src/scan/json-file';
+import { fsError } from '../src/scan/source-errors';
 import { chatCoreEntity } from './tinydb';
 import type { ChatKind, Extractor, ExtractorOptions, OpenedSources, SourceFile, SourceRecord, SourceStream } from './types';
 
@@ -29,14 +31,17 @@ const DEFAULT_COLLECTIONS: Readonly<Record<string, ChatKind>> = {
 
 type Doc = Record<string, unknown>;
 
-/** `createdAt` → `created_at`; snake_case keys win over their camelCase twins. */
+/**
+ * `createdAt` → `created_at`; snake_case keys win over their camelCase twins. Built with own
+ * properties (fromEntries), so a `__proto__` field stays a field and never sets the prototype.
+ */
 function snakeKeys(doc: Doc): Doc {
-  const out: Doc = {};
+  const entries: [string, unknown][] = [];
   for (const [k, v] of Object.entries(doc)) {
     const snake = k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
-    if (snake === k || !(snake in doc)) out[snake] = v;
+    if (snake === k || !Object.hasOwn(doc, snake)) entries.push([snake, v]);
   }
-  return out;
+  return Object.fromEntries(entries);
 }
 
 /**
@@ -59,7 +64,12 @@ async function readWithLowdb(given: string): Promise<{ value: unknown; sha256: s
     throw new Error('etl never writes a lowdb source');
   };
   const db = new Low<unknown>(new DataFile<unknown>(given, { parse, stringify: refuse }), {});
-  await db.read();
+  try {
+    await db.read();
+  } catch (e) {
+    // lowdb's own readFile: a file swapped or removed since the stat is still one sentence.
+    throw fsError(given, e);
+  }
   if (text.includes('\uFFFD')) return readJsonFile(given, 'lowdb file');
   return { value: db.data, sha256: createHash('sha256').update(text, 'utf8').digest('hex'), size };
 }
@@ -77,7 +87,7 @@ async function open(paths: string[], options: ExtractorOptions): Promise<OpenedS
   const collections = Object.entries(data as Record<string, unknown>);
   const kinds = new Map<string, ChatKind>();
   for (const [name, value] of collections) {
-    const mapped = options.tableMap[name] ?? DEFAULT_COLLECTIONS[name];
+    const mapped = own(options.tableMap, name) ?? own(DEFAULT_COLLECTIONS, name);
     if (mapped === 'ignore') {
       notes.push(`collection "${name}" ignored as asked by --map ${name}=ignore`);
       continue;

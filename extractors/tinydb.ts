@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { EtlError } from '../src/errors';
+import { own } from '../src/own';
 import { preflightTinyDb, readTinyDbTable, type TinyDbIndex } from '../src/scan/tinydb-scan';
 import { addDocumentsDir } from './json-documents';
 import type { ChatKind, Entity, Extractor, ExtractorOptions, OpenedSources, SourceFile, SourceStream } from './types';
@@ -104,7 +105,7 @@ async function open(paths: string[], options: ExtractorOptions): Promise<OpenedS
   const streams: SourceStream[] = [];
   const notes: string[] = [];
   for (const t of index.tables) {
-    const mapped = options.tableMap[t.name] ?? DEFAULT_TABLES[t.name];
+    const mapped = own(options.tableMap, t.name) ?? own(DEFAULT_TABLES, t.name);
     if (mapped === 'ignore') {
       notes.push(`table "${t.name}" (${t.count} records) ignored as asked by --map ${t.name}=ignore`);
       continue;
@@ -118,7 +119,7 @@ async function open(paths: string[], options: ExtractorOptions): Promise<OpenedS
     }
     streams.push(tableStream(index, source, t.name, t.count, mapped));
   }
-  if (index.nonFinite) notes.push(`${index.nonFinite} NaN/Infinity values were read as null`);
+  if (index.nonFinite) notes.push(`${index.nonFinite} NaN/Infinity values (or numbers too large for a double, like 1e400) were read as null`);
   if (index.bigInts) notes.push(`${index.bigInts} integers beyond 2^53 were kept as exact decimal text`);
   const opened: OpenedSources = { sources: [source], streams, notes };
   if (options.documentsDir) await addDocumentsDir(opened, options.documentsDir);

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { type Document, isMap, LineCounter, parseDocument } from 'yaml';
+import { type Document, isCollection, isMap, LineCounter, parseDocument, visit, YAMLError } from 'yaml';
 import { EtlError } from '../src/errors';
+import { readBounded } from '../src/scan/json-file';
+import { exceedsMaxDepth, MAX_DEPTH, tooDeep } from '../src/scan/limits';
+import { listDir, statPath } from '../src/scan/fs-checked';
 import type { ApiProfileEntity, Extractor, ExtractorOptions, OpenedSources, PersonaEntity, SourceFile, SourceRecord, SourceStream } from './types';
 
 /**
@@ -12,7 +14,9 @@ import type { ApiProfileEntity, Extractor, ExtractorOptions, OpenedSources, Pers
  * real versions of each. A file is recognised by its top-level keys, so any name works; a folder is
  * read for `persona.yaml` and `api_configuration.yaml` (`.yml` too), never the `*.example` templates
  * next to them. Everything is validated before the first write: a YAML error (with line and
- * column), a wrong type, a tab indent, a duplicate key or an unknown top-level key stops the run.
+ * column), a wrong type, a tab indent, a duplicate key, an unknown tag, an alias bomb, nesting
+ * beyond MAX_DEPTH or an unknown top-level key stops the run. Merge keys (`<<`) are applied, as
+ * PyYAML does.
  */
 const MAX_BYTES = 16 * 1024 * 1024;
 const PERSONA_KEYS = ['personas', 'settings'];
@@ -39,12 +43,15 @@ function isObj(v: unknown): v is Obj {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+function at(lines: LineCounter, offset: number): string {
+  const { line, col } = lines.linePos(offset);
+  return `line ${line}, column ${col}`;
+}
+
 function where(f: YamlFile, p: Path): string {
   const node = f.doc.getIn(p, true) as { range?: [number, number, number] } | undefined;
   const offset = node?.range?.[0];
-  if (offset === undefined) return '';
-  const { line, col } = f.lines.linePos(offset);
-  return ` (line ${line}, column ${col})`;
+  return offset === undefined ? '' : ` (${at(f.lines, offset)})`;
 }
 
 /** Where the key `key` of the mapping at `p` is written (for an unknown key: the key, not its value). */
@@ -53,9 +60,7 @@ function whereKey(f: YamlFile, p: Path, key: string): string {
   if (!isMap(map)) return where(f, [...p, key]);
   const pair = map.items.find((i) => (i.key as { value?: unknown } | null)?.value === key);
   const offset = (pair?.key as { range?: [number, number, number] } | null)?.range?.[0];
-  if (offset === undefined) return where(f, [...p, key]);
-  const { line, col } = f.lines.linePos(offset);
-  return ` (line ${line}, column ${col})`;
+  return offset === undefined ? where(f, [...p, key]) : ` (${at(f.lines, offset)})`;
 }
 
 function pathText(p: Path): string {
@@ -66,11 +71,44 @@ function typeError(f: YamlFile, p: Path, expected: string): EtlError {
   return new EtlError('SOURCE_CORRUPT', `${f.shown}: ${pathText(p)} must be ${expected}${where(f, p)}; fix the file, nothing was written.`);
 }
 
+/**
+ * The yaml package's options that make it read what PyYAML's safe_load (the legacy app's reader)
+ * reads, and refuse what it refuses: YAML 1.1 merge keys (`<<: *base`) applied, a key twice in one
+ * mapping and unknown tags (`!!python/object`) refused, and at most MAX_ALIASES alias expansions
+ * (an alias bomb expands a few lines into billions of nodes). A mapping key that is itself a list or
+ * a mapping is refused too (PyYAML: "found unhashable key"; the yaml package would stringify it with
+ * a process warning on stderr, which logLevel 'error' silences).
+ */
+const PARSE_OPTIONS = { uniqueKeys: true, prettyErrors: false, strict: true, merge: true, logLevel: 'error' } as const;
+const MAX_ALIASES = 100;
+
+/** A YAML problem as one sentence naming the file, where, and what to do. */
+function yamlProblem(shown: string, lines: LineCounter, e: unknown): EtlError {
+  if (e instanceof EtlError) return e;
+  const fix = 'fix the file, nothing was written.';
+  if (e instanceof YAMLError) {
+    const what =
+      e.code === 'TAB_AS_INDENT'
+        ? 'a tab is used for indentation (YAML allows only spaces)'
+        : e.code === 'DUPLICATE_KEY'
+          ? 'a key appears twice in one mapping'
+          : e.code === 'TAG_RESOLVE_FAILED'
+            ? 'an unknown tag (PyYAML safe_load refuses tags like !!python/object)'
+            : e.code === 'RESOURCE_EXHAUSTION'
+              ? `it nests too deeply (more than ${MAX_DEPTH} levels are refused)`
+              : e.message.split('\n')[0];
+    return new EtlError('SOURCE_CORRUPT', `${shown} is not valid YAML at ${at(lines, e.pos[0])}: ${what}; ${fix}`);
+  }
+  const message = e instanceof Error ? e.message.split('\n')[0] : String(e);
+  if (/alias count/i.test(message)) {
+    return new EtlError('SOURCE_CORRUPT', `${shown} expands aliases (*name) more than ${MAX_ALIASES} times, like a "billion laughs" alias bomb; etl refuses it, ${fix}`);
+  }
+  if (e instanceof RangeError) return new EtlError('SOURCE_CORRUPT', `${shown} nests too deeply to read (more than ${MAX_DEPTH} levels are refused); ${fix}`);
+  return new EtlError('SOURCE_CORRUPT', `${shown} cannot be read as YAML (${message}); ${fix}`);
+}
+
 async function readYaml(file: string, shown: string): Promise<YamlFile> {
-  const stat = await fs.stat(file).catch(() => null);
-  if (!stat) throw new EtlError('SOURCE_NOT_FOUND', `${shown} does not exist; check the path.`);
-  if (stat.size > MAX_BYTES) throw new EtlError('USAGE', `${shown} is ${stat.size} bytes, too big for a persona or API configuration file (max ${MAX_BYTES}).`);
-  const buf = await fs.readFile(file);
+  const buf = await readBounded(file, 'persona or API configuration file', MAX_BYTES);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
@@ -78,15 +116,25 @@ async function readYaml(file: string, shown: string): Promise<YamlFile> {
     throw new EtlError('SOURCE_CORRUPT', `${shown} is not UTF-8 text; save it as UTF-8 and run again.`);
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true, merge: false });
-  const err = doc.errors[0];
-  if (err) {
-    const { line, col } = lines.linePos(err.pos[0]);
-    const what = err.code === 'TAB_AS_INDENT' ? 'a tab is used for indentation (YAML allows only spaces)' : err.code === 'DUPLICATE_KEY' ? 'a key appears twice in one mapping' : err.message.split('\n')[0];
-    throw new EtlError('SOURCE_CORRUPT', `${shown} is not valid YAML at line ${line}, column ${col}: ${what}; fix the file, nothing was written.`);
+  let doc: Document;
+  let data: unknown;
+  // Every failure of the yaml package (syntax, tags, aliases, depth) becomes one sentence here.
+  try {
+    doc = parseDocument(text, { lineCounter: lines, ...PARSE_OPTIONS });
+    const err = doc.errors[0] ?? doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
+    if (err) throw err;
+    visit(doc, {
+      Pair(_, pair) {
+        const key = pair.key as { range?: [number, number, number] } | null;
+        if (isCollection(pair.key)) throw new EtlError('SOURCE_CORRUPT', `${shown} is not valid YAML at ${at(lines, key?.range?.[0] ?? 0)}: a mapping key is a list or a mapping (PyYAML refuses such keys); fix the file, nothing was written.`);
+      },
+    });
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES }) as unknown;
+  } catch (e) {
+    throw yamlProblem(shown, lines, e);
   }
+  if (exceedsMaxDepth(data)) throw tooDeep(shown, 'in its data');
   const source: SourceFile = { path: path.resolve(file), sha256: createHash('sha256').update(buf).digest('hex'), size: buf.length };
-  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
   const f: YamlFile = { source, shown, doc, lines, data: {} };
   if (data === null || data === undefined) throw new EtlError('SOURCE_CORRUPT', `${shown} is empty; give a persona.yaml (personas:, settings:) or an api_configuration.yaml (apis:, default_api:, persona_bindings:).`);
   if (!isObj(data) || !isMap(doc.contents)) throw new EtlError('SOURCE_CORRUPT', `${shown}: the top level must be a mapping (personas:/settings: or apis:/default_api:/persona_bindings:); fix the file, nothing was written.`);
@@ -231,13 +279,11 @@ function apiEntity(a: Obj, isDefault: boolean): ApiProfileEntity {
 async function expand(paths: string[]): Promise<[string, string][]> {
   const files: [string, string][] = [];
   for (const p of paths) {
-    const stat = await fs.stat(p).catch(() => null);
-    if (!stat) throw new EtlError('SOURCE_NOT_FOUND', `${p} does not exist; check the path.`);
-    if (!stat.isDirectory()) {
+    if (!(await statPath(p)).isDirectory()) {
       files.push([p, p]);
       continue;
     }
-    const names = await fs.readdir(p);
+    const names = await listDir(p);
     const found = ['persona.yaml', 'persona.yml', 'api_configuration.yaml', 'api_configuration.yml'].filter((n) => names.includes(n));
     if (found.length === 0) throw new EtlError('SOURCE_NOT_FOUND', `${p} holds neither persona.yaml nor api_configuration.yaml; name the files, or the folder that holds them.`);
     for (const n of found) files.push([path.join(p, n), path.join(p, n)]);

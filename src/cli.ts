@@ -10,7 +10,7 @@ import { runCommand, type RunCommandOptions } from './commands/run';
 import { version } from '../package.json';
 import { isEtlError } from './errors';
 import { createLogger, type Logger } from './log';
-import { redactUrlCredentials } from './secrets/redact';
+import { redactText } from './secrets/redact';
 
 function int(min: number, max: number) {
   return (v: string): number => {
@@ -115,11 +115,11 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (isEtlError(e)) {
-      process.stderr.write(`etl: ${redactUrlCredentials(e.message)}\n`);
+      process.stderr.write(`etl: ${redactText(e.message)}\n`);
       return e.exitCode;
     }
     log.error({ err: e }, 'the run failed unexpectedly');
-    process.stderr.write(`etl: ${redactUrlCredentials((e as Error)?.stack ?? String(e))}\n`);
+    process.stderr.write(`etl: ${redactText((e as Error)?.stack ?? String(e))}\n`);
     return 1;
   }
 }

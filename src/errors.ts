@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'SOURCE_UNREADABLE'
   | 'SOURCE_CORRUPT'
   | 'SOURCE_NOT_TINYDB'
+  | 'SOURCE_CHANGED'
   | 'UNKNOWN_TABLE'
   | 'BAD_DATABASE_URL'
   | 'DATABASE_UNREACHABLE'
@@ -25,6 +26,9 @@ const BAD_INPUT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'SOURCE_UNREADABLE',
   'SOURCE_CORRUPT',
   'SOURCE_NOT_TINYDB',
+  // The source changed while etl read it: bad input like a corrupt file; the same command reruns
+  // on the file as it now is (committed batches of the earlier version stay, upserts correct them).
+  'SOURCE_CHANGED',
   'UNKNOWN_TABLE',
   'BAD_DATABASE_URL',
   'DATABASE_UNREACHABLE',

@@ -1,6 +1,6 @@
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
-import { redactRecord, redactUrlCredentials } from './secrets/redact';
+import { redactRecord, redactText } from './secrets/redact';
 
 export type { Logger };
 
@@ -16,19 +16,36 @@ export function createLogger(opts: LogOptions = {}): Logger {
   const options: pino.LoggerOptions = {
     level,
     base: undefined,
-    serializers: {
-      err: (e: unknown) => {
-        const err = e instanceof Error ? e : new Error(String(e));
-        return { type: err.name, code: (err as { code?: string }).code, message: redactUrlCredentials(err.message) };
+    // Already serialized by the formatter below; kept for an `err` that is not an Error.
+    serializers: { err: (e: unknown) => (e instanceof Error ? serializeError(e) : e) },
+    // pino calls this formatter before the serializers: an Error would reach redactRecord as an
+    // object without own enumerable fields and log as "[object Object]", so errors are serialized first.
+    formatters: { log: (obj) => redactRecord(withErrorsSerialized(obj)) as Record<string, unknown> },
+    // The message text bypasses the formatter: mask it too (a note may quote a source value).
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, args.map((a) => (typeof a === 'string' ? redactText(a) : a)) as Parameters<typeof method>);
       },
     },
-    formatters: { log: (obj) => redactRecord(obj) as Record<string, unknown> },
   };
   const usePretty = opts.pretty ?? Boolean(process.stderr.isTTY);
   const dest = usePretty
     ? pretty({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' })
     : pino.destination({ dest: 2, sync: true });
   return pino(options, dest);
+}
+
+/** What a log line says about an error: its type, code and message (secrets masked), no stack. */
+export function serializeError(e: unknown): { type: string; code?: string; message: string } {
+  const err = e instanceof Error ? e : new Error(typeof e === 'string' ? e : JSON.stringify(e) ?? String(e));
+  const code = (err as { code?: unknown }).code;
+  return { type: err.name, code: typeof code === 'string' ? code : undefined, message: redactText(err.message) };
+}
+
+function withErrorsSerialized(obj: Record<string, unknown>): Record<string, unknown> {
+  let out = obj;
+  for (const [k, v] of Object.entries(obj)) if (v instanceof Error) out = { ...out, [k]: serializeError(v) };
+  return out;
 }
 
 /** A logger that writes nothing, for library calls from tests. */

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { openTarget } from '../db/connect';
 import { EtlError } from '../errors';
 import type { Logger } from '../log';
+import { redactRecord, redactText } from '../secrets/redact';
 import { assertSchema, readOnly } from '../verify/verify';
 
 export interface RejectsOptions {
@@ -54,7 +55,8 @@ async function exportRejects(knex: Knex, o: RejectsOptions, write: (line: string
     for (;;) {
       const res = await trx.raw(`fetch ${PAGE} from etl_rejects_export`);
       for (const row of res.rows) {
-        await write(JSON.stringify(row) + '\n');
+        // Redacted again on the way out: entries written by an older etl may hold secrets it did not know.
+        await write(JSON.stringify({ ...row, record: redactRecord(row.record), message: typeof row.message === 'string' ? redactText(row.message) : row.message }) + '\n');
         n++;
       }
       if (res.rows.length < PAGE) return n;

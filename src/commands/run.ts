@@ -43,7 +43,8 @@ function mapTarget(name: string): ChatKind | 'ignore' | undefined {
 
 /** `--map a=message,b=ignore` or `--map users=users,chats=messages` (repeatable) → table map. */
 function parseTableMap(specs: string[]): ExtractorOptions['tableMap'] {
-  const map: ExtractorOptions['tableMap'] = {};
+  // Own properties only (fromEntries): `--map __proto__=ignore` must name a table like any other.
+  const entries: [string, ChatKind | 'ignore'][] = [];
   for (const part of specs.flatMap((s) => s.split(','))) {
     const m = /^([^=]+)=([a-z_]+)$/.exec(part.trim());
     const target = m ? mapTarget(m[2]) : undefined;
@@ -51,9 +52,9 @@ function parseTableMap(specs: string[]): ExtractorOptions['tableMap'] {
       const choices = [...CHAT_KINDS.flatMap((k) => [k, TABLES[k].table]), 'ignore'];
       throw new EtlError('USAGE', `--map expects source=${[...new Set(choices)].join('|')}, got "${part}".`);
     }
-    map[m[1].trim()] = target;
+    entries.push([m[1].trim(), target]);
   }
-  return map;
+  return Object.fromEntries(entries);
 }
 
 /**

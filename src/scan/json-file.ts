@@ -5,9 +5,11 @@
  * read. Every failure is one sentence naming the file; nothing has been written at that point.
  */
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
 import { EtlError } from '../errors';
-import { fsError, q } from './source-errors';
+import { findStructureProblem } from './json-structure';
+import { tooDeep } from './limits';
+import { fsError, isDirectory, q } from './source-errors';
 import { firstInvalidUtf8 } from './utf8-check';
 
 /** Files read whole are bounded: above this, reading them would not be. */
@@ -49,13 +51,17 @@ export function parseJsonText(text: string, file: string, what: string): unknown
   } catch (e) {
     throw new EtlError('SOURCE_CORRUPT', `${file} is not valid UTF-8 JSON (${parseProblem(text, e)}); fix the ${what} and run again, nothing was written.`);
   }
-  const dup = findDuplicateKey(text);
-  if (dup) {
-    const at = lineColumn(text, dup.offset);
-    const first = lineColumn(text, dup.firstOffset);
+  const problem = findStructureProblem(text);
+  if (problem?.kind === 'depth') {
+    const at = lineColumn(text, problem.offset);
+    throw tooDeep(file, `at line ${at.line}, column ${at.column}`);
+  }
+  if (problem?.kind === 'duplicate') {
+    const at = lineColumn(text, problem.offset);
+    const first = lineColumn(text, problem.firstOffset);
     throw new EtlError(
       'SOURCE_CORRUPT',
-      `${file} has the key ${q(dup.key)} twice in one object, at line ${at.line}, column ${at.column} (first at line ${first.line}, column ${first.column}); JSON.parse would silently keep only the last value, so remove or rename one in the ${what} and run again, nothing was written.`,
+      `${file} has the key ${q(problem.key)} twice in one object, at line ${at.line}, column ${at.column} (first at line ${first.line}, column ${first.column}); JSON.parse would silently keep only the last value, so remove or rename one in the ${what} and run again, nothing was written.`,
     );
   }
   return value;
@@ -87,33 +93,44 @@ export async function startsWithJsonArray(file: string): Promise<boolean> {
   }
 }
 
+/**
+ * Opens without blocking: a FIFO named as a source would otherwise wait forever for a writer (the
+ * stat checks refuse non-files, and this closes the gap if the path is swapped in between).
+ */
 async function openForReading(file: string): Promise<fs.FileHandle> {
   try {
-    return await fs.open(file, 'r');
+    return await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   } catch (e) {
     throw fsError(file, e);
   }
 }
 
 /** The size of `file`, which must be a regular file within the cap (checked before reading a byte). */
-export async function statBounded(file: string, what: string): Promise<number> {
+export async function statBounded(file: string, what: string, max = MAX_JSON_BYTES): Promise<number> {
   try {
     const st = await fs.stat(file);
-    if (!st.isFile()) throw new EtlError('USAGE', `${file} is not a file; pass the path of the ${what}.`);
-    if (st.size > MAX_JSON_BYTES) throw tooBig(file, st.size, what);
+    if (st.isDirectory()) throw isDirectory(file);
+    if (!st.isFile()) throw notAFile(file, what);
+    if (st.size > max) throw tooBig(file, st.size, what, max);
     return st.size;
   } catch (e) {
     throw fsError(file, e);
   }
 }
 
-/** stat first, refuse what is over the cap, then read exactly the stated size (a file that grows meanwhile is refused). */
-async function readBounded(file: string, what: string): Promise<Buffer> {
-  await statBounded(file, what);
+/**
+ * stat first, refuse anything that is not a regular file or is over `max` bytes, then read exactly
+ * the stated size (a file that grows or shrinks meanwhile is refused): `/dev/zero`, a FIFO or a
+ * growing log can never make etl read without end.
+ */
+export async function readBounded(file: string, what: string, max = MAX_JSON_BYTES): Promise<Buffer> {
+  await statBounded(file, what, max);
   const handle = await openForReading(file);
   try {
-    const size = (await handle.stat()).size;
-    if (size > MAX_JSON_BYTES) throw tooBig(file, size, what);
+    const st = await handle.stat();
+    if (!st.isFile()) throw notAFile(file, what);
+    const size = st.size;
+    if (size > max) throw tooBig(file, size, what, max);
     const buf = Buffer.allocUnsafe(size);
     let got = 0;
     while (got < size) {
@@ -123,7 +140,7 @@ async function readBounded(file: string, what: string): Promise<Buffer> {
     }
     const extra = await handle.read(Buffer.alloc(1), 0, 1, got);
     if (got !== size || extra.bytesRead !== 0) {
-      throw new EtlError('SOURCE_UNREADABLE', `${file} changed size while it was read; stop the app that writes the ${what} and run again, nothing was written.`);
+      throw new EtlError('SOURCE_CHANGED', `${file} changed size while it was read; stop the app that writes the ${what} and run again, nothing was written.`);
     }
     return buf;
   } catch (e) {
@@ -133,8 +150,12 @@ async function readBounded(file: string, what: string): Promise<Buffer> {
   }
 }
 
-function tooBig(file: string, size: number, what: string): EtlError {
-  return new EtlError('USAGE', `${file} is ${size} bytes, too big for a ${what}, which etl reads whole (max ${MAX_JSON_BYTES} bytes); split it or remove it, nothing was written.`);
+function notAFile(file: string, what: string): EtlError {
+  return new EtlError('USAGE', `${file} is not a regular file (a directory, a device or a pipe); pass the path of the ${what}.`);
+}
+
+function tooBig(file: string, size: number, what: string, max: number): EtlError {
+  return new EtlError('USAGE', `${file} is ${size} bytes, too big for a ${what}, which etl reads whole (max ${max} bytes); split it or remove it, nothing was written.`);
 }
 
 /** JSON.parse's message on one line, its `at position N` as a line and column. */
@@ -160,55 +181,4 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
     if (c < 0xdc00 || c > 0xdfff || i === start || (text.charCodeAt(i - 1) & 0xfc00) !== 0xd800) column++;
   }
   return { line, column };
-}
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-
-/**
- * The first key that appears twice in one object, at any depth (keys compared decoded, so `"a"` and
- * `"\u0061"` are the same key), with the text offsets of both. Only for text JSON.parse accepted: it
- * tracks strings and nesting, and skips everything else.
- */
-function findDuplicateKey(text: string): { key: string; offset: number; firstOffset: number } | undefined {
-  // One entry per open container: the keys seen so far (an object) or null (an array).
-  const stack: (Map<string, number> | null)[] = [];
-  let top: Map<string, number> | null = null;
-  let expectKey = false;
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) {
-      const start = i;
-      // The closing quote: the next one preceded by an even number of backslashes.
-      for (;;) {
-        i = text.indexOf('"', i + 1);
-        let b = i - 1;
-        while (text.charCodeAt(b) === BACKSLASH) b--;
-        if ((i - 1 - b) % 2 === 0) break;
-      }
-      if (expectKey && top) {
-        const raw = text.slice(start + 1, i);
-        const key = raw.includes('\\') ? (JSON.parse(text.slice(start, i + 1)) as string) : raw;
-        const first = top.get(key);
-        if (first !== undefined) return { key, offset: start, firstOffset: first };
-        top.set(key, start);
-        expectKey = false;
-      }
-    } else if (c === 0x7b /* { */) {
-      stack.push(top);
-      top = new Map();
-      expectKey = true;
-    } else if (c === 0x5b /* [ */) {
-      stack.push(top);
-      top = null;
-      expectKey = false;
-    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
-      top = stack.pop() ?? null;
-      expectKey = false;
-    } else if (c === 0x2c /* , */) {
-      expectKey = top !== null;
-    }
-  }
-  return undefined;
 }

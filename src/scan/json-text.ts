@@ -17,7 +17,7 @@ function isWordChar(c: number): boolean {
 
 /**
  * Rewrites Python's JSON extensions outside strings so that `JSON.parse` reads them as we want:
- * `NaN`, `Infinity`, `-Infinity` become `null`; an integer token whose magnitude exceeds
+ * `NaN`, `Infinity`, `-Infinity` and numbers that overflow a double (`1e400`) become `null`; an integer token whose magnitude exceeds
  * Number.MAX_SAFE_INTEGER becomes its exact decimal text as a JSON string. Anything malformed
  * is left alone, so `JSON.parse` still rejects it. Returns the text unchanged (same string) when
  * nothing needed patching.
@@ -72,12 +72,18 @@ export function patchPythonJson(s: string, counts: PatchCounts): string {
       const len = j - digitsFrom;
       const next = j < n ? s.charCodeAt(j) : 0x20;
       if (next === 0x2e || next === 0x65 || next === 0x45) {
-        // a float: skip the whole token
+        // a float: skip the whole token, or read it as null when it overflows a double (1e400 →
+        // Infinity, which PostgreSQL's jsonb cannot hold either), counted like Python's Infinity
         j++;
         while (j < n) {
           const d = s.charCodeAt(j);
           if ((d >= 0x30 && d <= 0x39) || d === 0x2b || d === 0x2d || d === 0x65 || d === 0x45 || d === 0x2e) j++;
           else break;
+        }
+        if (!isWordChar(s.charCodeAt(j)) && !Number.isFinite(Number(s.slice(start, j))) && !Number.isNaN(Number(s.slice(start, j)))) {
+          out += s.slice(last, start) + 'null';
+          last = j;
+          counts.nonFinite++;
         }
         i = j;
         continue;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { EtlError } from '../errors';
 import { compareIds, idClass } from './id-order';
 import type { PatchCounts } from './json-text';
-import { parseDoc } from './parse-doc';
+import { assertUniqueKeys, parseDoc } from './parse-doc';
 import { Scanner, type Sink } from './scanner';
 import { buildOrder } from './sorted-index';
 import { changed, duplicateId, q } from './source-errors';
@@ -50,9 +50,10 @@ class PreflightSink implements Sink {
     this.cur = null;
   }
 
-  doc(id: string, keyOffset: number, buf: Buffer, a: number, b: number, offset: number, flags: number): void {
+  doc(id: string, keyOffset: number, buf: Buffer, a: number, b: number, offset: number, flags: number, keys: number): void {
     const t = this.cur!;
-    parseDoc(this.path, t.name, id, buf, a, b, offset, flags, this.counts);
+    const doc = parseDoc(this.path, t.name, id, buf, a, b, offset, flags, this.counts);
+    assertUniqueKeys(this.path, t.name, id, buf, a, b, offset, doc, keys);
     const ordinal = t.count++;
     if (!t.ordered) return;
     if (ordinal > 0 && ordinal % TINYDB_SEEK_EVERY === 0) this.seek.push(keyOffset);
@@ -72,7 +73,8 @@ class PreflightSink implements Sink {
 
 /**
  * Reads the whole file once and validates everything before anything is written: sha256 and
- * size, UTF-8, the `{table: {doc_id: document}}` shape, JSON.parse of every document, unique ids.
+ * size, UTF-8, the `{table: {doc_id: document}}` shape, JSON.parse of every document, unique ids,
+ * no key twice in one object, nesting within MAX_DEPTH.
  * Tables whose ids are not in stable order get a sorted index (`TinyDbTable.order`) from a second
  * scan of that table only.
  */
@@ -93,7 +95,7 @@ export async function preflightTinyDb(path: string, opts?: ScanOptions): Promise
   scanner.end();
   utf8.end(size);
   const after = await statSource(path);
-  if (after.size !== size || before.size !== size || after.mtimeMs !== before.mtimeMs) {
+  if (after.size !== size || before.size !== size || after.mtimeMs !== before.mtimeMs || after.ctimeMs !== before.ctimeMs || after.ino !== before.ino) {
     throw changed(path, 'it was written to while etl checked it');
   }
   for (const t of sink.tables) {
@@ -108,5 +110,7 @@ export async function preflightTinyDb(path: string, opts?: ScanOptions): Promise
     bigInts: sink.counts.bigInts,
     bom: scanner.bom,
     mtimeMs: before.mtimeMs,
+    ctimeMs: before.ctimeMs,
+    ino: before.ino,
   };
 }

@@ -15,9 +15,15 @@ import {
 } from './types';
 
 async function checkUnchanged(index: TinyDbIndex): Promise<void> {
-  const st = await statSource(index.path);
-  if (st.size !== index.size || st.mtimeMs !== index.mtimeMs) {
-    throw changed(index.path, `its size or modification time differs from the preflight's`);
+  let st: fs.Stats;
+  try {
+    st = await statSource(index.path);
+  } catch (e) {
+    if (e instanceof EtlError && e.code === 'SOURCE_NOT_FOUND') throw changed(index.path, 'it was removed or renamed');
+    throw e;
+  }
+  if (st.size !== index.size || st.mtimeMs !== index.mtimeMs || st.ctimeMs !== index.ctimeMs || st.ino !== index.ino) {
+    throw changed(index.path, `its size, modification time or inode differs from the preflight's`);
   }
 }
 

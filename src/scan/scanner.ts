@@ -4,6 +4,7 @@
  */
 import type { EtlError } from '../errors';
 import { isWs, locateJsonError } from './json-text';
+import { MAX_DEPTH, tooDeep } from './limits';
 import { corrupt, notTinyDb, q } from './source-errors';
 
 /** What a JSON value starting with byte c is, for SOURCE_NOT_TINYDB messages; null if no JSON value starts so. */
@@ -21,15 +22,22 @@ function showByte(c: number): string {
   return c >= 0x20 && c < 0x7f ? `'${String.fromCharCode(c)}'` : `byte 0x${c.toString(16).padStart(2, '0')}`;
 }
 
-/** Scanner flags: the document may hold NaN/Infinity, or an integer of 16+ digits (both: the slow path). */
+/**
+ * Scanner flags: the document may hold NaN/Infinity or a number with an exponent (which may
+ * overflow to Infinity, like 1e400), or an integer of 16+ digits (both: the slow path).
+ */
 const F_NONFINITE = 1;
 const F_BIG = 2;
 
 export interface Sink {
   tableStart(name: string, offset: number): void;
   tableEnd(end: number): void;
-  /** A document's bytes are buf[a, b); offset is the file offset of buf[a]; keyOffset that of its id's quote. */
-  doc(id: string, keyOffset: number, buf: Buffer, a: number, b: number, offset: number, flags: number): void;
+  /**
+   * A document's bytes are buf[a, b); offset is the file offset of buf[a]; keyOffset that of its
+   * id's quote; keys the number of keys its objects have in the text (its `:` outside strings),
+   * which JSON.parse's result has fewer of exactly when a key appears twice in one object.
+   */
+  doc(id: string, keyOffset: number, buf: Buffer, a: number, b: number, offset: number, flags: number, keys: number): void;
 }
 
 // states
@@ -70,6 +78,7 @@ export class Scanner {
   private esc = false;
   private digits = 0;
   private flags = 0;
+  private keys = 0;
   private readonly docParts: Buffer[] = [];
 
   constructor(
@@ -126,6 +135,7 @@ export class Scanner {
         let depth = this.depth;
         let digits = this.digits;
         let flags = this.flags;
+        let keys = this.keys;
         let inStr = this.inStr;
         if (this.esc) {
           this.esc = false;
@@ -157,11 +167,16 @@ export class Scanner {
           } else if (c <= 0x39 && c >= 0x30) {
             if (++digits === 16) flags |= F_BIG;
           } else if (c === 0x2e || c === 0x65 || c === 0x45) {
+            // An exponent right after digits (not the e of true/false) may overflow: 1e400.
+            if (c !== 0x2e && digits !== 0) flags |= F_NONFINITE;
             digits = -0x40000000; // fraction or exponent digits are not an integer
           } else {
             digits = 0;
-            if (c === 0x7b || c === 0x5b) depth++;
-            else if (c === 0x7d || c === 0x5d) {
+            if (c === 0x3a) keys++;
+            else if (c === 0x7b || c === 0x5b) {
+              // Refused here, while scanning, so no recursive walk ever sees a record this deep.
+              if (++depth > MAX_DEPTH) throw tooDeep(this.path, `in table ${q(this.table)}, document ${q(this.key)} (byte ${base + i - 1})`);
+            } else if (c === 0x7d || c === 0x5d) {
               if (--depth === 0) {
                 closed = true;
                 break;
@@ -172,16 +187,17 @@ export class Scanner {
         this.depth = depth;
         this.digits = digits;
         this.flags = flags;
+        this.keys = keys;
         this.inStr = inStr;
         if (!closed) break;
         const parts = this.docParts;
         if (parts.length === 0) {
-          this.sink.doc(this.key, this.keyOffset, buf, seg, i, this.docOffset, flags);
+          this.sink.doc(this.key, this.keyOffset, buf, seg, i, this.docOffset, flags, keys);
         } else {
           parts.push(buf.subarray(seg, i));
           const whole = Buffer.concat(parts);
           parts.length = 0;
-          this.sink.doc(this.key, this.keyOffset, whole, 0, whole.length, this.docOffset, flags);
+          this.sink.doc(this.key, this.keyOffset, whole, 0, whole.length, this.docOffset, flags, keys);
         }
         state = S_AFTER;
         continue;
@@ -297,6 +313,7 @@ export class Scanner {
               this.esc = false;
               this.digits = 0;
               this.flags = 0;
+              this.keys = 0;
               i++;
               seg = i - 1;
               state = S_DOC;

@@ -1,4 +1,4 @@
-/** The errors about a TinyDB source file, each saying what is wrong and what to do. */
+/** The errors about a source file (TinyDB's first, any file's fsError), each saying what is wrong and what to do. */
 import { EtlError } from '../errors';
 
 const EXPECTS = 'etl expects {table: {doc_id: document}}';
@@ -18,8 +18,8 @@ export function notTinyDb(path: string, offset: number, what: string): EtlError 
 
 export function changed(path: string, detail: string): EtlError {
   return new EtlError(
-    'RUN_FAILED',
-    `${path} changed after it was checked (${detail}); stop the legacy app so the file stays still, then run again.`,
+    'SOURCE_CHANGED',
+    `${path} changed after it was checked (${detail}); stop the legacy app so the file stays still, then run the same command again.`,
   );
 }
 
@@ -30,13 +30,24 @@ export function fsError(path: string, e: unknown): EtlError {
     return new EtlError('SOURCE_NOT_FOUND', `${path} does not exist. Check the path and run again.`);
   }
   if (code === 'EISDIR') {
-    return new EtlError('SOURCE_UNREADABLE', `${path} is a directory, not a TinyDB file; pass the path of the database's .json file.`);
+    return new EtlError('SOURCE_UNREADABLE', `${path} is a directory, not a file; pass the path of the source file itself.`);
+  }
+  if (code === 'ELOOP') {
+    return new EtlError('SOURCE_UNREADABLE', `${path} is a symbolic link that leads back to itself (a loop); point the path at the real file and run again.`);
+  }
+  if (code === 'ENAMETOOLONG') {
+    return new EtlError('SOURCE_NOT_FOUND', `${path} is too long a path; check the path and run again.`);
   }
   if (code === 'EACCES' || code === 'EPERM') {
     return new EtlError('SOURCE_UNREADABLE', `${path} cannot be read (permission denied); give this user read access to it and run again.`);
   }
   const what = code ?? (e instanceof Error ? e.message : String(e));
   return new EtlError('SOURCE_UNREADABLE', `${path} cannot be read (${what}); check the file and run again.`);
+}
+
+/** A directory given where a file is expected (stat said so; no EISDIR was raised). */
+export function isDirectory(path: string): EtlError {
+  return fsError(path, Object.assign(new Error('EISDIR'), { code: 'EISDIR' }));
 }
 
 export function duplicateId(path: string, table: string, id: string, first: number, second: number): EtlError {

@@ -1,7 +1,7 @@
 /** Reading the source file, shared by preflight and readers: checks, chunk size, chunked streaming. */
 import * as fs from 'node:fs';
 import { EtlError } from '../errors';
-import { fsError } from './source-errors';
+import { fsError, isDirectory } from './source-errors';
 import type { ScanOptions } from './types';
 
 const DEFAULT_CHUNK = 1 << 20;
@@ -19,7 +19,7 @@ export async function statSource(path: string): Promise<fs.Stats> {
   } catch (e) {
     throw fsError(path, e);
   }
-  if (st.isDirectory()) throw fsError(path, Object.assign(new Error('EISDIR'), { code: 'EISDIR' }));
+  if (st.isDirectory()) throw isDirectory(path);
   if (!st.isFile()) {
     throw new EtlError('SOURCE_UNREADABLE', `${path} is not a regular file; pass the path of the TinyDB database's .json file.`);
   }

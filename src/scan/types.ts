@@ -54,6 +54,12 @@ export interface TinyDbIndex {
   bom: boolean;
   /** mtime at preflight; a reader refuses a file whose size or mtime changed since. */
   mtimeMs: number;
+  /**
+   * The inode and its change time at preflight: a rewrite that keeps the size and restores the
+   * mtime (`touch -d`), or a file replaced by another (a rename over it), still changes these.
+   */
+  ctimeMs: number;
+  ino: number;
 }
 
 export interface TinyDbDoc {

@@ -1,7 +1,13 @@
 /**
- * Which field names hold secrets. Two questions, two answers:
- * - redaction (logs, reject records) hides anything secret-like, hashes and salts included;
- * - the plaintext check (etl verify) looks for values of fields that hold a secret in clear.
+ * Which field names hold secrets. Legacy apps name their secrets freely (`jwt`, `openai_key`, `pw`,
+ * `refresh`, `privateKey`…), so no fixed list can be complete. Two tiers:
+ * - a *secret name* (`password`, `token`, `api_key`, `jwt`, …, as a whole word of the key): its
+ *   value is redacted whatever it is (a number, a mapping);
+ * - a *secret-like name* (the key merely contains pass/pw/secret/token/key/auth/jwt/cookie/
+ *   credential/session/refresh, in any case): its text values are redacted, numbers and booleans
+ *   are kept (`max_tokens: 1000`, `apiKeys: 3` in a log line), containers are walked.
+ * Redaction errs on the side of hiding; a few everyday words that merely contain those letters
+ * (`author`, `keyboard`, `passport`…) are not secret-like, so company documents keep their authors.
  */
 
 /** A key's words, whatever its case style: `accessToken`, `access-token` → `access_token`. */
@@ -14,18 +20,37 @@ function words(key: string): string {
     .join('_');
 }
 
-const SECRET_LIKE = /(^|_)(password|passwd|pwd|passphrase|secret|token|salt|jti|authorization|cookie|api_?key|apikey)(_|$)/;
+const SECRET_NAME =
+  /(^|_)(password|passwd|pwd|pw|pass|passphrase|secret|token|salt|jti|authorization|auth|cookie|api_?key|apikey|key|jwt|credentials?|refresh|private_?key)(_|$)/;
 
-/** Redact this field's value wherever it appears (`max_tokens`, `passport` are not secrets). */
+const SECRET_LIKE = /pass|pw|secret|token|key|auth|jwt|cookie|credential|session|refresh/;
+
+/** Everyday words that contain a secret-like fragment but name no secret. */
+const BENIGN = /author|keyboard|keyword|keynote|monkey|donkey|turkey|hockey|passport|compass|passenger/g;
+
+/** Redact this field's value whatever it is (`max_tokens`, `passport` are not secret names). */
 export function isSecretKey(key: string): boolean {
-  return SECRET_LIKE.test(words(key));
+  return SECRET_NAME.test(words(key));
 }
 
-/** Fields whose string value is a plaintext secret (not a hash of one). */
-export const PLAINTEXT_SECRET_FIELDS = ['password', 'passwd', 'pwd', 'plain_password', 'passphrase', 'token', 'access_token', 'refresh_token', 'api_key', 'apikey', 'secret', 'client_secret'] as const;
+/** Redact this field's text values (substring match, case-insensitive, everyday words excepted). */
+export function isSecretLikeKey(key: string): boolean {
+  return SECRET_LIKE.test(key.toLowerCase().replace(BENIGN, ''));
+}
 
-const PLAINTEXT = new Set<string>(PLAINTEXT_SECRET_FIELDS);
+/**
+ * A jsonpath (variable `$v`) true when a jsonb value holds `$v` as the text of a secret-like field at
+ * any depth: the same fragments and everyday words as isSecretLikeKey, as POSIX regexes for PostgreSQL.
+ */
+export const SECRET_LIKE_JSONPATH = `lax $.** ? (@.type() == "object").keyvalue() ? (@.key like_regex "${SECRET_LIKE.source}" flag "i" && !(@.key like_regex "${BENIGN.source}" flag "i") && @.value == $v)`;
 
+/** Secret-like names whose values are derived from a secret (stored legitimately), not the secret itself. */
+const DERIVED = /(^|_)(hash|hashed|cipher|digest|fingerprint|encrypted|salt|at|expires|expiry|count|reset|required|length|type)(_|$)/;
+
+/**
+ * Whether a text value under `key` is a plaintext secret that must never be stored as it is (the
+ * verify check): a secret-like name that does not name a hash, a cipher or a date of the secret.
+ */
 export function holdsPlaintextSecret(key: string): boolean {
-  return PLAINTEXT.has(words(key));
+  return isSecretLikeKey(key) && !DERIVED.test(words(key));
 }

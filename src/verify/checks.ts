@@ -1,6 +1,6 @@
 /** Integrity checks of `etl verify` that read the target only (no source needed). */
 import type { Knex } from 'knex';
-import { PLAINTEXT_SECRET_FIELDS } from '../secrets/secret-fields';
+import { SECRET_LIKE_JSONPATH } from '../secrets/secret-fields';
 import { foldUsername } from '../normalize/username';
 
 export interface Check {
@@ -120,7 +120,7 @@ const MIN_SUBSTRING = 8;
 /**
  * No plaintext secret of the sources in any text or jsonb column of any table (etl_* included):
  * secrets of 8+ characters anywhere inside a value; shorter ones as the whole value of a
- * secret-named column or JSON field.
+ * secret-named column or of a secret-like JSON field at any depth (`pw`, `openai_key`, …).
  */
 export async function checkNoPlaintextSecrets(knex: Knex, secrets: ReadonlySet<string>, unread: number, schema?: string): Promise<Check> {
   const name = `no plaintext secret from the sources${schema ? ` in ${schema}` : ''}`;
@@ -136,7 +136,6 @@ export async function checkNoPlaintextSecrets(knex: Knex, secrets: ReadonlySet<s
       [inSchema],
     )
   ).rows;
-  const jsonPath = `lax $.** ? (${PLAINTEXT_SECRET_FIELDS.map((k) => `@."${k}" == $v`).join(' || ')})`;
   const problems: string[] = [];
   for (const c of cols) {
     const col = `t.${q(c.column)}`;
@@ -148,7 +147,7 @@ export async function checkNoPlaintextSecrets(knex: Knex, secrets: ReadonlySet<s
     }
     if (short.length && (c.type === 'jsonb' || c.type === 'json')) {
       conds.push(`exists (select 1 from unnest(?::text[]) s(v) where jsonb_path_exists(${col}::jsonb, ?::jsonpath, jsonb_build_object('v', s.v)))`);
-      bindings.push(short, jsonPath);
+      bindings.push(short, SECRET_LIKE_JSONPATH);
     }
     if (short.length && /pass|pwd|token|secret|key|jti/i.test(c.column) && c.type !== 'jsonb' && c.type !== 'json') {
       conds.push(`${col} = any(?::text[])`);

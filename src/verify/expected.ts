@@ -15,6 +15,8 @@ import { normalizeFor } from '../../loaders/admit';
 import { targetFor } from '../../loaders/targets';
 import { looksLikeFernetToken } from '../secrets/fernet';
 import { holdsPlaintextSecret } from '../secrets/secret-fields';
+import { secretValuesIn } from '../secrets/secret-values';
+import { MAX_DEPTH } from '../scan/limits';
 import { RUN_TENANT_SOURCE, type RunInputs } from '../pipeline/run';
 import { checksumColumns, rowHash } from './rowhash';
 
@@ -98,12 +100,17 @@ async function sha256Of(file: string): Promise<string> {
 }
 
 
-/** Plaintext secrets of a raw record: string values under password/token/API-key fields, at any depth. */
+/**
+ * Plaintext secrets of a raw record, at any depth: text values under secret-like field names (not
+ * hashes or ciphers of them, which are stored on purpose), and secret-shaped values (JWTs, provider
+ * API keys, PEM private keys) wherever they are.
+ */
 function collectSecrets(value: unknown, into: Set<string>, depth = 0): void {
-  if (depth > 20 || value === null || typeof value !== 'object') return;
+  if (depth > MAX_DEPTH || value === null || typeof value !== 'object') return;
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (typeof v === 'string' && v !== '' && holdsPlaintextSecret(k) && !looksLikeFernetToken(v)) into.add(v);
-    else collectSecrets(v, into, depth + 1);
+    if (typeof v !== 'string') collectSecrets(v, into, depth + 1);
+    else if (v !== '' && holdsPlaintextSecret(k) && !looksLikeFernetToken(v)) into.add(v);
+    else for (const s of secretValuesIn(v)) into.add(s);
   }
 }
 

@@ -526,7 +526,7 @@ describe('stable order and resume', () => {
     const index = await preflightTinyDb(p);
     fs.writeFileSync(p, '{"t": {"1": {"a": 12}}}');
     const e = await failure(docsOf(readTinyDbTable(index, 't', 0)));
-    expect(e.code).toBe('RUN_FAILED');
+    expect(e.code).toBe('SOURCE_CHANGED');
     expect(e.message).toContain('changed after it was checked');
   });
 

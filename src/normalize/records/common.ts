@@ -1,6 +1,7 @@
 /** What every kind's record → row rule shares: its context, its result, and the field readers. */
 import type { AnyRow } from '../../../loaders/rows';
 import { repairDeep, repairText } from '../text';
+import { own } from '../../own';
 import { tenantSlug } from '../ids';
 
 /** Everything a record's normalization may depend on; no clock, no I/O. */
@@ -17,7 +18,7 @@ export interface NormalizeContext {
 
 /** The slug of the tenant a source names: as mapped by --tenant-map, else derived from the name. */
 export function slugOfTenant(name: string, ctx: NormalizeContext): string | null {
-  return ctx.tenantMap?.[name] ?? tenantSlug(name);
+  return own(ctx.tenantMap, name) ?? tenantSlug(name);
 }
 
 /** Counted facts about a record that loaded but was changed or completed on the way. */
