@@ -16,6 +16,8 @@ export const ID_MAP_DDL = `create table if not exists etl.id_map (
   tbl text not null,
   etl_id uuid not null,
   app_id integer not null,
+  -- taken over from the app (same natural key), not created by etl: never deleted by etl
+  adopted boolean not null default false,
   primary key (tbl, etl_id),
   unique (tbl, app_id)
 )`;
@@ -60,11 +62,9 @@ export interface Projection {
   order: string;
   /** Natural key: an app row with this value and no map entry is taken over. */
   adopt?: string;
+  /** The canonical table the rows come from: an app row whose canonical row is gone (`etl rollback`) is deleted. */
+  canonical: string;
 }
-
-
-
-// A hash ChatCore's login can verify: its 100,000 iterations, a hex salt that fits salt VARCHAR(64), a hex digest.
 
 function q(name: string): string {
   return `"${name}"`;
@@ -81,8 +81,8 @@ async function projectTable(trx: Knex.Transaction, p: Projection): Promise<Proje
   const notMapped = `not exists (select 1 from etl.id_map m where m.tbl = '${p.table}' and m.etl_id = s.etl_id)`;
   if (p.adopt) {
     await trx.raw(
-      `insert into etl.id_map (tbl, etl_id, app_id)
-       select '${p.table}', s.etl_id, t.id from (${src}) s join ${t} t on t.${q(p.adopt)} = s.${q(p.adopt)}
+      `insert into etl.id_map (tbl, etl_id, app_id, adopted)
+       select '${p.table}', s.etl_id, t.id, true from (${src}) s join ${t} t on t.${q(p.adopt)} = s.${q(p.adopt)}
        where ${notMapped} and not exists (select 1 from etl.id_map m where m.tbl = '${p.table}' and m.app_id = t.id)`,
     );
   }
@@ -106,15 +106,29 @@ async function projectTable(trx: Knex.Transaction, p: Projection): Promise<Proje
   );
   // The app's next insert takes the id after the largest one.
   await trx.raw(`select setval(pg_get_serial_sequence('${t}', 'id'), coalesce(max(id), 1), max(id) is not null) from ${t}`);
-  return { table: p.table, inserted: inserted.rowCount ?? 0, updated: updated.rowCount ?? 0 };
+  return { table: p.table, inserted: inserted.rowCount ?? 0, updated: updated.rowCount ?? 0, deleted: 0 };
 }
 
-/** Projects every table, parents first, each in one transaction (each step is idempotent). */
+/** App rows etl created whose canonical row is gone (a rolled-back run's): deleted with their map entries. */
+async function deleteGone(trx: Knex.Transaction, p: Projection): Promise<number> {
+  const res = await trx.raw(
+    `with gone as (delete from etl.id_map m where m.tbl = '${p.table}' and not exists (select 1 from ${p.canonical} c where c.id = m.etl_id) returning m.app_id, m.adopted)
+     delete from public.${q(p.table)} t using gone g where t.id = g.app_id and not g.adopted`,
+  );
+  return res.rowCount ?? 0;
+}
+
+/**
+ * Projects every table: first the deletions, children first; then inserts and updates, parents
+ * first. Each table in one transaction; every step is idempotent.
+ */
 export async function project(knex: Knex, projections: readonly Projection[], log: Logger): Promise<ProjectionCounts[]> {
+  const deleted = new Map<string, number>();
+  for (const p of [...projections].reverse()) deleted.set(p.table, await knex.transaction((trx) => deleteGone(trx, p)));
   const out: ProjectionCounts[] = [];
   for (const p of projections) {
-    const counts = await knex.transaction((trx) => projectTable(trx, p));
-    if (counts.inserted || counts.updated) log.info(counts, "projected into the application's table");
+    const counts = { ...(await knex.transaction((trx) => projectTable(trx, p))), deleted: deleted.get(p.table) ?? 0 };
+    if (counts.inserted || counts.updated || counts.deleted) log.info(counts, "projected into the application's table");
     out.push(counts);
   }
   return out;

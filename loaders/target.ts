@@ -38,6 +38,7 @@ export interface ProjectionCounts {
   table: string;
   inserted: number;
   updated: number;
+  deleted: number;
 }
 
 /** What `etl verify` learnt from the sources, for a target's own checks. */

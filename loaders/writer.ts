@@ -156,6 +156,15 @@ export async function writeRows(trx: Knex.Transaction, spec: TableSpec, batch: R
     const distinct = `(${updated.map((c) => `t.${q(c)}`).join(', ')}) is distinct from (${updated.map(newValue).join(', ')})`;
     const sameSourceDuplicate = 't.etl_source = excluded.etl_source and t.etl_locator <> excluded.etl_locator';
     const allowed = spec.duplicateWins ? `(not (${sameSourceDuplicate}) or ${spec.duplicateWins})` : `not (${sameSourceDuplicate})`;
+    // What this run is about to overwrite, as it was before the run's first change to it: `etl rollback` gives it back.
+    const overSelect = (expr: string) => expr.replace(/\bexcluded\./g, 'e.');
+    await trx.raw(
+      `insert into etl_undo (run_id, tbl, id, old)
+       select ?, ?, t.id, to_jsonb(t) from ${q(spec.table)} t join (${pickOne(EXISTING)}) e on e.id = t.id
+       where (${overSelect(distinct)} and ${overSelect(allowed)}) or t.etl_source <> e.etl_source
+       on conflict do nothing`,
+      [ctx.runId, spec.table],
+    );
     const upserted = await trx.raw(`insert into ${q(spec.table)} as t (${cols}) ${pickOne(EXISTING)} on conflict (id) do update set ${set} where ${distinct} and ${allowed} returning t.id`);
     const mergedIds = new Set((crossBatch.rows as { id: string }[]).map((r) => r.id));
     result.updated = (upserted.rows as { id: string }[]).filter((r) => !mergedIds.has(r.id)).length;

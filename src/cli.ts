@@ -3,6 +3,7 @@ import { EXTRACTORS } from '../extractors/registry';
 import { TARGET_NAMES } from '../loaders/target';
 import { TARGETS } from '../loaders/targets';
 import { migrateCommand, type MigrateOptions } from './commands/migrate';
+import { rollbackCommand, type RollbackOptions } from './commands/rollback';
 import { rejectsCommand, type RejectsOptions } from './commands/rejects';
 import { statusCommand } from './commands/status';
 import { verifyCommand } from './commands/verify';
@@ -77,6 +78,13 @@ function program(log: Logger, setCode: (c: number) => void): Command {
     .option('--stream <name>', 'only this stream (source table), e.g. chat_history')
     .addOption(new Option('--outcome <outcome>', 'only this outcome').choices(['rejected', 'merged', 'inferred', 'repaired']))
     .action(async (o: RejectsOptions) => setCode(await rejectsCommand(o, log)));
+
+  p.command('rollback')
+    .description('undo one run: delete the rows it inserted and give the rows it updated their earlier values (refused while a later run depends on them)')
+    .addOption(database())
+    .requiredOption('--run <id>', 'the run to undo (ids: etl status)')
+    .option('--json', 'print the result as one JSON document on stdout', false)
+    .action(async (o: RollbackOptions) => setCode(await rollbackCommand(o, log)));
 
   p.command('migrate')
     .description('apply the target schema (etl run does this itself); with --target chatcore on an empty database, creates ChatCore\'s schema as its Alembic revision does')

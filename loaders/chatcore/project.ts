@@ -14,11 +14,13 @@ export const NO_PASSWORD_SALT = 'etl:none';
 export const DEFAULT_TITLE = 'Yeni Sohbet';
 export const HISTORY_TITLE = 'Imported history';
 
+// A hash ChatCore's login can verify: its 100,000 iterations, a hex salt that fits salt VARCHAR(64), a hex digest.
 const PBKDF2 = "u.password_hash ~ '^pbkdf2_sha256\\$100000\\$([0-9a-fA-F]{2}){1,32}\\$[0-9a-f]{64}$'";
 
 export const PROJECTIONS: readonly Projection[] = [
   {
     table: 'users',
+    canonical: 'etl.users',
     columns: ['username', 'email', 'is_active', 'is_admin', 'password_hash', 'salt', 'mfa_enabled', 'theme', 'persona', 'language', 'created_at', 'updated_at'],
     // Dates: the user's own, else its earliest record's (the app's /api/me fails on NULL), never now().
     // Set-based, over the users without a date only: no per-user scan of the messages.
@@ -41,6 +43,7 @@ export const PROJECTIONS: readonly Projection[] = [
   },
   {
     table: 'conversations',
+    canonical: 'etl.conversations',
     columns: ['conversation_id', 'title', 'user_id', 'is_active', 'message_count', 'created_at', 'updated_at'],
     // The one conversation a user's latest session had open is the active one (at most one per user).
     // Dates missing from the source come from the conversation's messages (set-based, only where missing).
@@ -66,6 +69,7 @@ export const PROJECTIONS: readonly Projection[] = [
   },
   {
     table: 'messages',
+    canonical: 'etl.messages',
     columns: ['role', 'content', 'conversation_id', 'user_id', 'created_at'],
     // A message belongs to its conversation's owner (the app's history filters on it).
     source: `select m.id as etl_id, upper(m.role)::public.message_role_enum, m.content, cm.app_id, pc.user_id, m.created_at,
@@ -84,6 +88,7 @@ export const PROJECTIONS: readonly Projection[] = [
   },
   {
     table: 'sessions',
+    canonical: 'etl.auth_sessions',
     columns: ['user_id', 'access_jti', 'created_at', 'last_activity', 'revoked'],
     // A legacy session is history, not a live login: stored revoked.
     source: `select s.id as etl_id, um.app_id, s.access_jti, s.created_at, s.last_activity, true
@@ -93,6 +98,7 @@ export const PROJECTIONS: readonly Projection[] = [
   },
   {
     table: 'documents',
+    canonical: 'etl.documents',
     columns: ['doc_type', 'body', 'created_at'],
     source: `select d.id as etl_id, d.doc_type::public.doc_type_enum, d.body, null::timestamptz from etl.documents d`,
     order: 'etl_id',

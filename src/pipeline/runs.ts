@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { SourceFile } from '../../extractors/types';
 
-export type RunState = 'running' | 'failed' | 'done';
+/** The pipeline name of the run that records a rollback (`etl rollback`). */
+export const ROLLBACK_PIPELINE = 'rollback';
+
+export type RunState = 'running' | 'failed' | 'done' | 'rolled_back';
 
 export interface RunRecord {
   id: string;
@@ -23,7 +26,8 @@ export interface RunKey {
 }
 
 export async function latestRun(knex: Knex, key: RunKey): Promise<RunRecord | undefined> {
-  return knex('etl_runs').where(key).orderBy('started_at', 'desc').first();
+  // A rolled-back run left nothing behind: the source is loaded afresh.
+  return knex('etl_runs').where(key).whereNot('state', 'rolled_back').orderBy('started_at', 'desc').first();
 }
 
 export async function startRun(knex: Knex, key: RunKey, sources: SourceFile[], options: Record<string, unknown>): Promise<string> {

@@ -30,11 +30,11 @@ describe('--target chatcore on the fixture', () => {
     expect(t('messages')).toMatchObject({ read: 10, loaded: 6, merged: 1, rejected: 3 });
     expect(t('auth_sessions')).toMatchObject({ read: 2, loaded: 2 });
     expect(report.projected).toEqual([
-      { table: 'users', inserted: 5, updated: 0 },
-      { table: 'conversations', inserted: 5, updated: 0 },
-      { table: 'messages', inserted: 6, updated: 0 },
-      { table: 'sessions', inserted: 2, updated: 0 },
-      { table: 'documents', inserted: 4, updated: 0 },
+      { table: 'users', inserted: 5, updated: 0, deleted: 0 },
+      { table: 'conversations', inserted: 5, updated: 0, deleted: 0 },
+      { table: 'messages', inserted: 6, updated: 0, deleted: 0 },
+      { table: 'sessions', inserted: 2, updated: 0, deleted: 0 },
+      { table: 'documents', inserted: 4, updated: 0, deleted: 0 },
     ]);
     const rejects = (await runEtl(['rejects'], { env: { DATABASE_URL: db.url } })).stdout.trim().split('\n').map((l) => JSON.parse(l));
     const codes = rejects.map((x: { outcome: string; reason_code: string }) => `${x.outcome}:${x.reason_code}`).sort();
