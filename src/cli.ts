@@ -5,7 +5,7 @@ import { rejectsCommand, type RejectsOptions } from './commands/rejects';
 import { statusCommand } from './commands/status';
 import { verifyCommand } from './commands/verify';
 import { runCommand, type RunCommandOptions } from './commands/run';
-import { isEtlError } from './errors';
+import { databaseFault } from './db/faults';
 import { createLogger, type Logger } from './log';
 import { redactUrlCredentials } from './secrets/redact';
 
@@ -107,9 +107,11 @@ export async function main(argv: string[]): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
       return 2;
     }
-    if (isEtlError(e)) {
-      process.stderr.write(`etl: ${redactUrlCredentials(e.message)}\n`);
-      return e.exitCode;
+    // Expected failures, database faults included: one sentence, no stack, no SQL.
+    const expected = databaseFault(e);
+    if (expected) {
+      process.stderr.write(`etl: ${redactUrlCredentials(expected.message)}\n`);
+      return expected.exitCode;
     }
     log.error({ err: e }, 'the run failed unexpectedly');
     process.stderr.write(`etl: ${redactUrlCredentials((e as Error)?.stack ?? String(e))}\n`);
