@@ -5,7 +5,7 @@ import { rejectsCommand, type RejectsOptions } from './commands/rejects';
 import { statusCommand } from './commands/status';
 import { verifyCommand } from './commands/verify';
 import { runCommand, type RunCommandOptions } from './commands/run';
-import { databaseFault } from './db/faults';
+import { databaseFault, errorFields } from './db/faults';
 import { createLogger, type Logger } from './log';
 import { redactUrlCredentials } from './secrets/redact';
 
@@ -113,7 +113,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`etl: ${redactUrlCredentials(expected.message)}\n`);
       return expected.exitCode;
     }
-    log.error({ err: e }, 'the run failed unexpectedly');
+    log.error(errorFields(e), 'the run failed unexpectedly');
     process.stderr.write(`etl: ${redactUrlCredentials((e as Error)?.stack ?? String(e))}\n`);
     return 1;
   }

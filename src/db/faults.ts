@@ -56,6 +56,16 @@ export function serverMessage(e: unknown): string {
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }
 
+/**
+ * An error as log fields: its type, code and message without the SQL knex prefixes. Logged as
+ * `{ err: e }`, an error reaches the serializer already turned into a plain object by the
+ * redacting formatter and prints as "[object Object]".
+ */
+export function errorFields(e: unknown): { errorType: string; code?: string; reason: string } {
+  const code = (e as { code?: unknown } | null)?.code;
+  return { errorType: e instanceof Error ? e.name : typeof e, code: typeof code === 'string' ? code : undefined, reason: serverMessage(e) };
+}
+
 function fault(code: ErrorCode, message: string, cause: unknown): EtlError {
   const err = new EtlError(code, message);
   (err as { cause?: unknown }).cause = cause;
