@@ -34,6 +34,7 @@ const lockLost = () =>
 export async function acquireRunLock(knex: Knex, waitMs = 5000, inTransaction = false): Promise<RunLock> {
   // Inside a transaction (a dry run) the lock is the transaction's: freed by its rollback, whatever happens.
   const lockFn = inTransaction ? 'pg_try_advisory_xact_lock' : 'pg_try_advisory_lock';
+  const timeoutMs = networkTimeoutMs(); // a bad setting fails before the lock is taken
   const conn: pg.Client = await withRetry(() => knex.client.acquireConnection(), { what: 'connecting' });
   let pid: number;
   try {
@@ -70,7 +71,6 @@ export async function acquireRunLock(knex: Knex, waitMs = 5000, inTransaction = 
   conn.on('error', onError);
   conn.on('end', onEnd);
 
-  const timeoutMs = networkTimeoutMs();
   let pinging = false;
   const timer = setInterval(() => {
     if (pinging) return;

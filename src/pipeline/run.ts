@@ -278,7 +278,8 @@ async function runLocked(knex: Knex, run: RunContext, lock?: RunLock): Promise<{
       const delta = new Map([...counts].map(([name, c]) => [name, subtractCounts(c, initial.get(name) ?? emptyCounts())]));
       return { report, thisInvocation: tableReports(opened.streams, delta) };
     } catch (e) {
-      if (opts.dryRun) throw e;
+      // Without the lock another run may already be resuming this run id: leave its record alone.
+      if (opts.dryRun || lock?.lost) throw e;
       const message = databaseFault(e)?.message ?? (e as Error).message; // never the SQL knex puts in a database error's message
       await finishRun(knex, runId, 'failed', { tables: tableReports(opened.streams, counts) }, message).catch(() => undefined);
       throw e;
