@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Client } from 'pg';
 import { generateChatCore } from '../../bench/generate';
 import { ROOT, runEtl, startEtl } from '../support/cli';
 import { type FreshDatabase, freshDatabase } from '../support/db';
@@ -26,17 +27,29 @@ describe('a second etl run while one is running', () => {
   });
 
   test('is refused (exit 2, one sentence) for the same sources and for other sources; the first run ends like a clean one', async () => {
+    // The first run must still be loading when the others ask: another session holds the messages
+    // table, so it commits users and conversations, then waits there until the test lets it go.
+    expect((await runEtl(['migrate'], { env: { DATABASE_URL: db.url } })).code).toBe(0);
+    const holder = new Client({ connectionString: db.url });
+    holder.on('error', () => undefined);
+    await holder.connect();
+    await holder.query('begin');
+    await holder.query('lock table messages in access exclusive mode');
     const first = startEtl(args, { env: { DATABASE_URL: db.url } });
-    let running = true;
-    void first.result.then(() => (running = false));
-    await waitUntil(async () => Number((await db.knex.raw("select coalesce(sum(position), 0)::int as n from etl_checkpoints where stream = 'chat_history'")).rows[0].n) > 0, 'a batch was committed', () => running);
+    try {
+      let running = true;
+      void first.result.then(() => (running = false));
+      await waitUntil(async () => Number((await db.knex.raw("select coalesce(sum(position), 0)::int as n from etl_checkpoints where stream = 'users'")).rows[0].n) > 0, 'a batch was committed', () => running);
 
-    const env = { DATABASE_URL: db.url };
-    const [same, other] = await Promise.all([runEtl(args, { env }), runEtl(['run', 'json-seeds', path.join(ROOT, 'fixtures/seeds')], { env })]);
-    for (const r of [same, other]) {
-      expect({ code: r.code, stderr: r.stderr.trim() }).toEqual({ code: 2, stderr: 'etl: Another etl run is in progress on this database; wait for it to finish, then run again.' });
+      const env = { DATABASE_URL: db.url };
+      const [same, other] = await Promise.all([runEtl(args, { env }), runEtl(['run', 'json-seeds', path.join(ROOT, 'fixtures/seeds')], { env })]);
+      for (const r of [same, other]) {
+        expect({ code: r.code, stderr: r.stderr.trim() }).toEqual({ code: 2, stderr: 'etl: Another etl run is in progress on this database; wait for it to finish, then run again.' });
+      }
+      expect(running).toBe(true); // refused while the first one was still loading, not after it
+    } finally {
+      await holder.end().catch(() => undefined); // lets the first run go (also when an assertion failed)
     }
-    expect(running).toBe(true); // refused while the first one was still loading, not after it
 
     expect((await first.result).code).toBe(0);
     expect(await db.knex('etl_runs').count<{ count: number }[]>('* as count')).toEqual([{ count: 1 }]);
