@@ -18,6 +18,9 @@ const LOCK_LOST = /^etl: etl lost the database session that holds its run lock .
 /** Either sentence: which connection notices the fault first is up to the kernel. */
 const LOST_ANY = new RegExp(`${LOST.source}|${LOCK_LOST.source}`);
 
+// Each test loads 40k messages up to three times (fault, rerun, clean comparison) and runs verify.
+jest.setTimeout(300_000);
+
 describe('faults of the connection to the target', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etl-faults-'));
   const file = path.join(dir, 'big.json');
