@@ -30,7 +30,7 @@ export interface TargetSchema {
    * there (exit 2 naming the difference, nothing written). `record` false: inside a dry run's
    * transaction, applied without recording knex migrations.
    */
-  prepare(knex: Knex, record: boolean): Promise<string[]>;
+  prepare(knex: Knex, record: boolean, log?: Logger): Promise<string[]>;
 }
 
 /** Rows a projection wrote into the application's tables. */

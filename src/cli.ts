@@ -9,7 +9,7 @@ import { statusCommand } from './commands/status';
 import { verifyCommand } from './commands/verify';
 import { runCommand, type RunCommandOptions } from './commands/run';
 import { version } from '../package.json';
-import { isEtlError } from './errors';
+import { databaseFault, errorFields } from './db/faults';
 import { createLogger, type Logger } from './log';
 import { redactText } from './secrets/redact';
 
@@ -122,11 +122,13 @@ export async function main(argv: string[]): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
       return 2;
     }
-    if (isEtlError(e)) {
-      process.stderr.write(`etl: ${redactText(e.message)}\n`);
-      return e.exitCode;
+    // Expected failures, database faults included: one sentence, no stack, no SQL.
+    const expected = databaseFault(e);
+    if (expected) {
+      process.stderr.write(`etl: ${redactText(expected.message)}\n`);
+      return expected.exitCode;
     }
-    log.error({ err: e }, 'the run failed unexpectedly');
+    log.error(errorFields(e), 'the run failed unexpectedly');
     process.stderr.write(`etl: ${redactText((e as Error)?.stack ?? String(e))}\n`);
     return 1;
   }

@@ -17,7 +17,15 @@ export type ErrorCode =
   | 'RUN_FAILED'
   | 'TOO_MANY_REJECTS'
   | 'NO_SCHEMA'
-  | 'TARGET_SCHEMA';
+  | 'TARGET_SCHEMA'
+  // Database faults during a command (src/db/faults.ts): exit 1, committed batches kept, rerun resumes.
+  | 'DB_CONNECTION_LOST'
+  | 'DB_NOT_RESPONDING'
+  | 'DB_DISK_FULL'
+  | 'DB_STATEMENT_TIMEOUT'
+  | 'DB_LOCK_TIMEOUT'
+  | 'DB_RESOURCES'
+  | 'DB_ERROR';
 
 /** Exit code 2: bad usage or bad input, nothing written. Exit code 1: a run failed. */
 const BAD_INPUT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([

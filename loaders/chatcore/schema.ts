@@ -6,6 +6,7 @@
 import type { Knex } from 'knex';
 import { migrateInTransaction, migrateLatest } from '../../src/db/migrate';
 import { EtlError } from '../../src/errors';
+import type { Logger } from '../../src/log';
 import type { TargetSchema } from '../target';
 import { CHATCORE_DDL, KNOWN_REVISIONS, NEEDED, NEEDED_ENUMS, type NeededColumn } from './ddl';
 import { ID_MAP_DDL, slimCanonicalMessages } from '../projection';
@@ -87,14 +88,14 @@ async function prepareApp(knex: Knex): Promise<string[]> {
 }
 
 export const chatcoreSchema: TargetSchema = {
-  async prepare(knex: Knex, record: boolean): Promise<string[]> {
+  async prepare(knex: Knex, record: boolean, log?: Logger): Promise<string[]> {
     if (await exists(knex, 'public.etl_runs')) {
       throw new EtlError('USAGE', "This database holds etl's own schema (--target etl) in public; load ChatCore into the database ChatCore uses, or use a new database.");
     }
     const created = await prepareApp(knex);
     await knex.raw('create schema if not exists etl');
     await knex.raw(ID_MAP_DDL);
-    const applied = record ? await migrateLatest(knex) : await migrateInTransaction(knex as Knex.Transaction);
+    const applied = record ? await migrateLatest(knex, log) : await migrateInTransaction(knex as Knex.Transaction);
     await slimCanonicalMessages(knex);
     return [...created, ...applied];
   },

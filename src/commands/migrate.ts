@@ -18,7 +18,7 @@ export async function migrateCommand(o: MigrateOptions, log: Logger): Promise<nu
   }
   const db = await openTarget({ databaseUrl: o.database, cwd: process.cwd(), log });
   try {
-    const names = o.rollback ? await migrateRollback(db.knex) : await target.schema.prepare(db.knex, true);
+    const names = o.rollback ? await migrateRollback(db.knex, log) : await target.schema.prepare(db.knex, true, log);
     const verb = o.rollback ? 'rolled back' : 'applied';
     process.stdout.write(o.json ? JSON.stringify({ [verb]: names }) + '\n' : names.length ? `${verb}: ${names.join(', ')}\n` : `nothing to do: the schema is ${o.rollback ? 'not installed' : 'up to date'}\n`);
     return 0;

@@ -10,6 +10,7 @@ import { EtlError } from '../errors';
 import type { Logger } from '../log';
 import { redactUrlCredentials } from '../secrets/redact';
 import { startEmbedded } from './embedded';
+import { withRetry } from './retry';
 
 export interface Target {
   knex: Knex;
@@ -37,7 +38,7 @@ export async function openTarget(opts: OpenTargetOptions): Promise<Target> {
     const parsed = parseDatabaseUrl(opts.databaseUrl);
     const knex = createPool(opts.databaseUrl, opts.log, opts.poolMax);
     try {
-      await knex.raw('select 1');
+      await connectWithRetry(knex, opts.log);
     } catch (e) {
       await knex.destroy().catch(() => undefined);
       throw new EtlError(
@@ -61,7 +62,7 @@ export async function openTarget(opts: OpenTargetOptions): Promise<Target> {
   const server = await startEmbedded({ dataDir, log: opts.log });
   const knex = createPool(server.url, opts.log, opts.poolMax);
   try {
-    await knex.raw('select 1');
+    await connectWithRetry(knex, opts.log);
   } catch (e) {
     await knex.destroy().catch(() => undefined);
     await server.stop().catch(() => undefined);
@@ -71,6 +72,46 @@ export async function openTarget(opts: OpenTargetOptions): Promise<Target> {
     );
   }
   return makeTarget(knex, redactUrlCredentials(server.url), true, () => server.stop());
+}
+
+/** A server that is restarting refuses connections (or answers 57P03) for a few seconds: wait for it, boundedly. */
+function connectWithRetry(knex: Knex, log: Logger): Promise<unknown> {
+  return withRetry(() => knex.raw('select 1'), {
+    what: 'connecting',
+    onRetry: (attempt, delayMs, reason) => log.warn({ attempt, delayMs, reason }, 'could not connect to the database; retrying'),
+  });
+}
+
+/**
+ * ETL_NETWORK_TIMEOUT (seconds, default 60): how long the server may stay silent before etl
+ * treats the connection as cut. TCP keepalives do not see a partition behind a proxy or NAT that
+ * still acknowledges packets, so the run lock's watchdog (src/pipeline/lock.ts) pings with this bound.
+ */
+export function networkTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.ETL_NETWORK_TIMEOUT;
+  if (raw === undefined || raw === '') return 60_000;
+  const s = Number(raw);
+  if (!Number.isFinite(s) || s <= 0) throw new EtlError('USAGE', `ETL_NETWORK_TIMEOUT must be a number of seconds above 0, got "${raw}".`);
+  return Math.round(s * 1000);
+}
+
+/** Every pg client a pool has opened, so that a lost run can cut them all at once (severConnections). */
+const poolClients = new WeakMap<Knex, Set<pg.Client>>();
+
+/**
+ * Destroys the sockets of every connection of `knex`'s pool: queries waiting on a silent server
+ * fail at once (as after a cut cable) instead of hanging, and the server ends their sessions.
+ */
+export function severConnections(knex: Knex): void {
+  for (const client of poolClients.get(knex) ?? []) {
+    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  }
+}
+
+/** Makes knex close `conn` when it is released instead of pooling it (knex's own mark for a connection that saw an error). */
+export function discardOnRelease(conn: pg.Client, why: string): void {
+  const marked = conn as unknown as { __knex__disposed?: unknown };
+  marked.__knex__disposed ??= why;
 }
 
 function makeTarget(knex: Knex, url: string, embedded: boolean, stopServer: () => Promise<void>): Target {
@@ -126,22 +167,37 @@ const pgTypes: Knex.PgCustomTypesConfig = {
 };
 
 function createPool(url: string, log: Logger, poolMax = 6): Knex {
-  return createKnex({
+  const clients = new Set<pg.Client>();
+  const knex = createKnex({
     client: 'pg',
     connection: {
       connectionString: url,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       types: pgTypes,
+      // A peer that vanished (no FIN, no RST) is noticed by the kernel instead of never.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
       // Timestamps come back as text: render them in UTC whatever the server's default zone
-      // (an `options` parameter in the URL takes precedence).
-      options: '-c TimeZone=UTC',
+      // (an `options` parameter in the URL takes precedence). The keepalives let the server end
+      // the session of an etl that vanished, freeing its run lock in about a minute, not hours.
+      options: '-c TimeZone=UTC -c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3',
+    },
+    pool: {
+      min: 0,
+      max: poolMax,
+      afterCreate(conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) {
+        clients.add(conn);
+        conn.once('end', () => clients.delete(conn));
+        done(null, conn);
+      },
     },
     // An application target keeps etl's own tables in the schema "etl" (out of the app's public
     // schema); where there is none, unqualified names resolve to public as before.
     searchPath: ['etl', 'public'],
-    pool: { min: 0, max: poolMax },
     log: knexLog(log),
   });
+  poolClients.set(knex, clients);
+  return knex;
 }
 
 /** knex logs with console.log (stdout is for --json documents): route it to the logger, on stderr. */

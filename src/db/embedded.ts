@@ -13,6 +13,7 @@
  * hands ownership to one of them instead of stopping it.
  */
 import { randomBytes } from 'node:crypto';
+import { errorFields } from './faults';
 import * as fs from 'node:fs';
 import path from 'node:path';
 import { EtlError } from '../errors';
@@ -67,7 +68,7 @@ export async function startEmbedded(opts: { dataDir: string; log: Logger }): Pro
     }
   } catch (e) {
     if (e instanceof EtlError) throw e;
-    log.debug({ err: e }, 'embedded PostgreSQL failed');
+    log.debug(errorFields(e), 'embedded PostgreSQL failed');
     fail(`The embedded PostgreSQL in ${p.dataDir} could not be started (${reasonOf(e)}); run with ETL_LOG_LEVEL=debug for details, ${USE_EXISTING}.`);
   }
 }
@@ -122,7 +123,7 @@ function makeHandle(state: HandleState, password: string, role: EmbeddedServer['
         try {
           release = await acquireLock(state.paths, log);
         } catch (e) {
-          log.warn({ err: e }, 'stopping the embedded PostgreSQL without its lock');
+          log.warn(errorFields(e), 'stopping the embedded PostgreSQL without its lock');
         }
         try {
           await releaseServer(state, log);

@@ -12,7 +12,8 @@ import { tenantId as tenantIdOf } from '../normalize/ids';
 import { clearCheckpoints } from './checkpoints';
 import { addCounts, emptyCounts, type StreamCounts, subtractCounts } from './counts';
 import { finalizeConversations } from './finalize';
-import { acquireRunLock } from './lock';
+import { databaseFault } from '../db/faults';
+import { acquireRunLock, type RunLock } from './lock';
 import type { Progress } from './progress';
 import { finishRun, latestRun, resumeRun, startRun } from './runs';
 import { runStream } from './stream';
@@ -160,8 +161,11 @@ export async function runPipeline(knex: Knex, run: RunContext): Promise<RunRepor
   if (!opts.dryRun) {
     const lock = await acquireRunLock(knex);
     try {
-      await opts.target.schema.prepare(knex, true);
-      return (await runLocked(knex, run)).report;
+      await opts.target.schema.prepare(knex, true, log);
+      return (await runLocked(knex, run, lock)).report;
+    } catch (e) {
+      // A batch cut short because the lock was lost fails with a socket error: the lost lock is what happened.
+      throw lock.lost ?? e;
     } finally {
       await lock.release();
     }
@@ -187,7 +191,7 @@ export async function runPipeline(knex: Knex, run: RunContext): Promise<RunRepor
   return { ...report, dryRun: true, plan: planOf(thisInvocation) };
 }
 
-async function runLocked(knex: Knex, run: RunContext): Promise<{ report: RunReport; thisInvocation: TableReport[] }> {
+async function runLocked(knex: Knex, run: RunContext, lock?: RunLock): Promise<{ report: RunReport; thisInvocation: TableReport[] }> {
   const { extractor, opened, opts, log, progress } = run;
   const t0 = Date.now();
   try {
@@ -253,6 +257,8 @@ async function runLocked(knex: Knex, run: RunContext): Promise<{ report: RunRepo
                 orphans: opts.orphans,
                 fernet: fernet ?? null,
                 target,
+                lock,
+                log,
                 onCounts,
                 onProgress: (name, done, total, first) => (first ? progress.start(name, total, done) : progress.update(name, done)),
               });
@@ -285,8 +291,10 @@ async function runLocked(knex: Knex, run: RunContext): Promise<{ report: RunRepo
       const delta = new Map([...counts].map(([name, c]) => [name, subtractCounts(c, initial.get(name) ?? emptyCounts())]));
       return { report, thisInvocation: tableReports(opened.streams, delta) };
     } catch (e) {
-      if (opts.dryRun) throw e;
-      await finishRun(knex, runId, 'failed', { tables: tableReports(opened.streams, counts) }, (e as Error).message).catch(() => undefined);
+      // Without the lock another run may already be resuming this run id: leave its record alone.
+      if (opts.dryRun || lock?.lost) throw e;
+      const message = databaseFault(e)?.message ?? (e as Error).message; // never the SQL knex puts in a database error's message
+      await finishRun(knex, runId, 'failed', { tables: tableReports(opened.streams, counts) }, message).catch(() => undefined);
       throw e;
     }
   } finally {

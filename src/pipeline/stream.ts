@@ -13,6 +13,9 @@ import type { NormalizeContext, Notes } from '../normalize/records';
 import { normalizeFor } from '../../loaders/admit';
 import { type CheckpointKey, loadCheckpoint, saveCheckpoint } from './checkpoints';
 import { addCounts, type StreamCounts } from './counts';
+import type { Logger } from '../log';
+import { withRetry } from '../db/retry';
+import type { RunLock } from './lock';
 
 export interface StreamOptions {
   knex: Knex;
@@ -29,6 +32,9 @@ export interface StreamOptions {
   /** The key API keys are encrypted with; null only when plaintext keys were allowed. */
   fernet: Fernet | null;
   target: Target;
+  /** The run lock: each batch commits only while the server still sees it held. */
+  lock?: RunLock;
+  log?: Logger;
   onProgress(stream: string, done: number, total: number, first: boolean): void;
   /** The stream's committed figures: at the start (from its checkpoint, `batch` false), then after every batch; may throw to stop the run. */
   onCounts?(stream: string, counts: StreamCounts, batch: boolean): void;
@@ -102,12 +108,11 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
   let t0 = Date.now();
   opts.onProgress(stream.name, position, stream.count, true);
 
-  const write = async (p: Prepared): Promise<void> => {
-    const done = p.position >= stream.count;
-    await opts.knex.transaction(async (trx) => {
+  const commit = (p: Prepared): Promise<StreamCounts> =>
+    opts.knex.transaction(async (trx) => {
+      const done = p.position >= stream.count;
       const res = await writeRows(trx, spec, p.rows, { runId: opts.runId, fingerprint: opts.fingerprint, stream: stream.name, orphans: opts.orphans });
       await writeRejects(trx, opts.runId, opts.fingerprint, [...p.rejects, ...res.entries]);
-      const now = Date.now();
       const next = addCounts(counts, {
         ...p.notes,
         read: p.read,
@@ -119,12 +124,36 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
         importedHistory: res.importedHistory,
         inserted: res.inserted,
         updated: res.updated,
-        seconds: (now - t0) / 1000,
+        seconds: (Date.now() - t0) / 1000,
       });
       await saveCheckpoint(trx, key, opts.runId, { position: p.position, done, counts: next });
-      t0 = now;
-      counts = next;
+      await opts.lock?.assertHeld(trx);
+      return next;
     });
+
+  /**
+   * The batch is one transaction, so a transient failure (a terminated session, a deadlock) is
+   * cured by running it again. Its COMMIT may have succeeded before the connection broke: the
+   * checkpoint tells, and a committed batch is not written twice.
+   */
+  const write = async (p: Prepared): Promise<void> => {
+    counts = await withRetry(
+      async (attempt) => {
+        if (attempt > 1) {
+          const saved = await loadCheckpoint(opts.knex, key);
+          if (saved.position >= p.position) return saved.counts;
+        }
+        return commit(p);
+      },
+      {
+        what: `batch of ${stream.name}`,
+        onRetry: (attempt, delayMs, reason) => {
+          if (opts.lock?.lost) throw opts.lock.lost;
+          opts.log?.warn({ stream: stream.name, attempt, delayMs, reason }, 'a batch failed on a transient database error; retrying it');
+        },
+      },
+    );
+    t0 = Date.now();
     position = p.position;
     opts.onProgress(stream.name, position, stream.count, false);
     opts.onCounts?.(stream.name, counts, true);

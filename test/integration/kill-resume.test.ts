@@ -8,6 +8,9 @@ import { freshDatabase } from '../support/db';
 import { figures, interruptRun } from '../support/kill';
 import { dataChecksums } from '../support/pipeline';
 
+// Five runs of 120k messages: ~35 s alone, several times that when the fault suites load the same 2 cores.
+jest.setTimeout(300_000);
+
 describe('kill -9 at any point, rerun: the same rows as one clean run', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etl-kill-'));
   const file = path.join(dir, 'big.json');

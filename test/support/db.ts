@@ -9,6 +9,7 @@ import { openTarget } from '../../src/db/connect';
 import { silentLogger } from '../../src/log';
 
 export interface FreshDatabase {
+  name: string;
   url: string;
   knex: Knex;
   /** Destroys the pool and drops the database (WITH (FORCE)). Idempotent. */
@@ -21,8 +22,8 @@ export function adminUrl(): string {
   return url;
 }
 
-async function admin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: adminUrl(), connectionTimeoutMillis: 10_000 });
+async function admin<T>(server: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: server, connectionTimeoutMillis: 10_000 });
   client.on('error', () => undefined);
   await client.connect();
   try {
@@ -32,21 +33,24 @@ async function admin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
   }
 }
 
-export async function freshDatabase(opts: { poolMax?: number } = {}): Promise<FreshDatabase> {
+/** A new database on the test server, or on `server` (an admin URL, e.g. a fault test's own cluster). */
+export async function freshDatabase(opts: { poolMax?: number; server?: string; createOptions?: string } = {}): Promise<FreshDatabase> {
+  const server = opts.server ?? adminUrl();
   const name = `etl_t_${randomBytes(6).toString('hex')}`;
-  await admin((c) => c.query(`create database ${name}`));
-  const u = new URL(adminUrl());
+  await admin(server, (c) => c.query(`create database ${name} ${opts.createOptions ?? ''}`));
+  const u = new URL(server);
   u.pathname = `/${name}`;
   const url = u.href;
   const target = await openTarget({ databaseUrl: url, cwd: process.cwd(), log: silentLogger, poolMax: opts.poolMax ?? 4 });
   let dropping: Promise<void> | undefined;
   return {
+    name,
     url,
     knex: target.knex,
     drop() {
       dropping ??= (async () => {
         await target.close();
-        await admin((c) => c.query(`drop database if exists ${name} with (force)`));
+        await admin(server, (c) => c.query(`drop database if exists ${name} with (force)`));
       })();
       return dropping;
     },

@@ -6,8 +6,8 @@ export interface Interruption {
   /** `etl` arguments, e.g. ['run', 'tinydb', file]. */
   args: string[];
   env: Record<string, string>;
-  /** The stream whose committed position is watched. */
-  stream: string;
+  /** The stream whose committed position is watched; all streams together when absent. */
+  stream?: string;
   /** Interrupt once `stream` has committed this many records; 0: once the run is recorded, before its first batch. */
   rows: number;
   /** Instead of `rows`: interrupt once this query (`select … as n`) returns n > 0. */
@@ -24,10 +24,14 @@ export async function interruptRun(knex: Knex, at: Interruption): Promise<{ code
   let alive = true;
   void exited.then(() => (alive = false));
   for (;;) {
-    if (!alive) throw new Error(`the run finished before ${at.rows} records of ${at.stream} were committed; make the generated input bigger`);
-    const sql = at.query ?? (at.rows === 0 ? "select count(*)::int as n from etl_runs where state = 'running'" : 'select coalesce(sum(position), 0)::int as n from etl_checkpoints where stream = ?');
+    if (!alive) throw new Error(`the run finished before ${at.rows} records of ${at.stream ?? 'its streams'} were committed; make the generated input bigger`);
+    const sql =
+      at.query ??
+      (at.rows === 0
+        ? "select count(*)::int as n from etl_runs where state = 'running'"
+        : `select coalesce(sum(position), 0)::int as n from etl_checkpoints${at.stream === undefined ? '' : ' where stream = ?'}`);
     const n = await knex
-      .raw(sql, at.query || at.rows === 0 ? [] : [at.stream])
+      .raw(sql, at.query || at.rows === 0 || at.stream === undefined ? [] : [at.stream])
       .then((r) => r.rows[0].n as number)
       .catch(() => -1);
     if (at.query || at.rows === 0 ? n > 0 : n >= at.rows) break;
