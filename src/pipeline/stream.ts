@@ -178,7 +178,7 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
   if (buffer.length) await flush();
   await pending;
   if (position !== stream.count) {
-    throw new EtlError('RUN_FAILED', `${stream.source.path} gave ${position} of the ${stream.count} records its check counted in ${stream.name}; it may have changed during the run: run the same command again.`);
+    throw new EtlError('SOURCE_CHANGED', `${stream.source.path} gave ${position} of the ${stream.count} records its check counted in ${stream.name}; it may have changed during the run: run the same command again.`);
   }
   if (stream.count === 0) await opts.knex.transaction((trx) => saveCheckpoint(trx, key, opts.runId, { position, done: true, counts }));
   return counts;
