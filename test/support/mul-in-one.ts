@@ -6,6 +6,7 @@
  */
 import type { Knex } from 'knex';
 import { runPython } from '../normalize/python';
+import { runEtl } from './cli';
 
 export const MIO_TABLES = ['users', 'api_profiles', 'personas'];
 
@@ -121,4 +122,26 @@ export async function appVersions(knex: Knex): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const t of MIO_TABLES) out[t] = (await knex.raw(`select coalesce(string_agg(id || ':' || xmin, ',' order by id), '') as v from public."${t}"`)).rows[0].v;
   return out;
+}
+
+/**
+ * Loads one persona + API file pair for `owner` into a Mul-in-One database as a user would, then
+ * checks what the app would show against the Python reading of the files, that no login opens
+ * the owner, and that a rerun rewrites no row. Returns the owner's personas as the app lists them.
+ */
+export async function expectOwnerLoads(db: { url: string; knex: Knex }, files: readonly [string, string], owner: string, passphrase: string): Promise<AppPersona[]> {
+  const env = { DATABASE_URL: db.url, MUL_IN_ONE_ENCRYPTION_KEY: passphrase };
+  const args = ['run', 'yaml-personas', ...files, '--target', 'mul-in-one', '--owner', owner, '--owner-email', `${owner}@example.com`, '--bcrypt-cost', '4'];
+  const r = await runEtl(args, { env });
+  expect(r.code).toBe(0);
+  // the one thing logged: the owner etl created
+  expect(r.stderr.trim().split('\n').map((l) => JSON.parse(l).msg)).toEqual([expect.stringMatching(/^created the owner in Mul-in-One/)]);
+  const got = await appPersonas(db.knex, owner, passphrase);
+  expect(got).toEqual(expectedPersonas(files[0], files[1], passphrase));
+  const [{ hashed_password }] = (await db.knex.raw('select hashed_password from public.users where username = ?', [owner])).rows;
+  expect(bcryptOpens(hashed_password, [...REFUSED_PASSWORDS, owner])).toEqual({ bcrypt: true, opens: [] });
+  const before = await appVersions(db.knex);
+  expect((await runEtl([...args, '--restart'], { env })).code).toBe(0);
+  expect(await appVersions(db.knex)).toEqual(before);
+  return got;
 }
