@@ -196,4 +196,15 @@ describe('--target mul-in-one refuses, with exit 2 and nothing written', () => {
     expect(r.stdout).toMatch(/personas/);
     expect(await tables()).toBe(0);
   });
+
+  test('--allow-plaintext-keys stores the keys as the app does without a key, and verify fails naming those profiles', async () => {
+    const r = await runEtl([...RUN, '--allow-plaintext-keys'], { env: { DATABASE_URL: db.url } });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/API KEYS WILL BE STORED IN PLAINTEXT/);
+    expect((await db.knex.raw("select api_key_cipher from public.api_profiles where name = 'Qwen32B'")).rows).toEqual([{ api_key_cipher: 'sk-fixture-qwen-0001' }]);
+    const v = await runEtl(['verify', '--json'], { env: { DATABASE_URL: db.url } });
+    expect(v.code).toBe(1);
+    const failed = JSON.parse(v.stdout).checks.filter((c: { ok: boolean }) => !c.ok).map((c: { name: string; detail: string }) => `${c.name}: ${c.detail}`);
+    expect(failed).toEqual(expect.arrayContaining([expect.stringMatching(/^every API key in Mul-in-One .*: 2 of 3 are not tokens the app decrypts .*"Qwen32B".*"persona:buddy"/)]));
+  });
 });
