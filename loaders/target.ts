@@ -17,7 +17,7 @@ import type { Logger } from '../src/log';
 import type { Fernet } from '../src/secrets/fernet';
 import type { AnyRow } from './rows';
 
-export const TARGET_NAMES = ['etl', 'chatcore', 'mul-in-one'] as const;
+export const TARGET_NAMES = ['etl', 'chatcore', 'mul-in-one', 'itl'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 /** What a target says of a canonical row before it is written: keep it, keep it repaired, or reject it. */

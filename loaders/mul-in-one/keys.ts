@@ -16,9 +16,3 @@ export const mulInOneKeys: ApiKeyRule = {
     how: `${variable} is Mul-in-One's passphrase: Fernet key = urlsafe_b64encode(sha256(passphrase)), as the app derives it`,
   }),
 };
-
-/** The key from the environment (for `etl verify`), or null when none is set. */
-export function keyFromEnv(env: NodeJS.ProcessEnv = process.env): { fernet: Fernet; variable: string } | null {
-  const variable = KEY_VARIABLES.find((v) => (env[v] ?? '') !== '');
-  return variable ? { fernet: mulInOneKeys.fernet(env[variable]!, variable).fernet, variable } : null;
-}

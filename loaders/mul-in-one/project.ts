@@ -10,6 +10,7 @@ import type { Knex } from 'knex';
 import type { Logger } from '../../src/log';
 import { tenantId } from '../../src/normalize/ids';
 import { hashPlaintext as bcrypt } from '../../src/normalize/password';
+import { firstWritten } from '../app-dates';
 import { mapped, project as projectAll, type Projection } from '../projection';
 import type { Owner, ProjectionCounts } from '../target';
 
@@ -30,9 +31,6 @@ export const OWNERS_DDL = `create table if not exists etl.owners (
 export const UNLIMITED = -1;
 /** The app's column default, for an API without a temperature. */
 export const DEFAULT_TEMPERATURE = 0.4;
-
-// When the canonical row was first written: the start of the run that wrote it (naive UTC, as the app writes).
-const firstWritten = (alias: string) => `(select r.started_at at time zone 'UTC' from etl.etl_runs r where r.id = ${alias}.etl_run_id)`;
 
 export const PROJECTIONS: readonly Projection[] = [
   {

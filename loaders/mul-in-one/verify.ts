@@ -11,13 +11,14 @@ import { checkRevision } from '../app-schema';
 import { checkProjection, checkSequences, count } from '../projection';
 import type { VerifyContext } from '../target';
 import { MUL_IN_ONE_SCHEMA } from './ddl';
-import { keyFromEnv } from './keys';
+import { keyFromEnv } from '../api-keys';
+import { mulInOneKeys } from './keys';
 import { PROJECTIONS } from './project';
 
 async function keys(knex: Knex): Promise<Check> {
   const name = "every API key in Mul-in-One is a Fernet token its MUL_IN_ONE_ENCRYPTION_KEY decrypts";
   const rows: { id: number; name: string; api_key_cipher: string }[] = (await knex.raw("select id, name, api_key_cipher from public.api_profiles where api_key_cipher <> '' order by id")).rows;
-  const key = keyFromEnv();
+  const key = keyFromEnv(mulInOneKeys);
   // Without the key only a token's shape can be checked; a plaintext key fails either way.
   const bad = rows.filter((r) => (key ? key.fernet.decrypt(r.api_key_cipher) === null : !looksLikeFernetToken(r.api_key_cipher)));
   const how = key ? `decrypted under ${key.variable}` : 'checked by shape only (set MUL_IN_ONE_ENCRYPTION_KEY to decrypt them)';

@@ -14,7 +14,8 @@ import { assertTimeZone } from '../normalize/timestamp';
 import { createProgress } from '../pipeline/progress';
 import { formatPlan, formatRunReport } from '../pipeline/report';
 import { runPipeline } from '../pipeline/run';
-import { Fernet } from '../secrets/fernet';
+import type { Fernet } from '../secrets/fernet';
+import { ETL_KEYS, keyFromEnv } from '../../loaders/api-keys';
 import { assertEmail } from '../normalize/email';
 
 export interface RunCommandOptions {
@@ -60,26 +61,16 @@ function parseTableMap(specs: string[]): ExtractorOptions['tableMap'] {
   return map;
 }
 
-/** etl's own rule: ETL_ENCRYPTION_KEY, a Fernet key used as it is or a passphrase derived as Mul-in-One does. */
-const ETL_KEYS: ApiKeyRule = {
-  variables: ['ETL_ENCRYPTION_KEY'],
-  fernet(setting) {
-    const { fernet, derived } = Fernet.fromSetting(setting);
-    return { fernet, how: derived ? 'ETL_ENCRYPTION_KEY is a passphrase: Fernet key = urlsafe_b64encode(sha256(passphrase)), as Mul-in-One derives it' : 'ETL_ENCRYPTION_KEY is a Fernet key, used as it is' };
-  },
-};
-
 /**
  * The key API keys are encrypted with, by the target's rule (the first of its variables set).
  * Sources holding keys and no key set: exit 2 before anything is written, unless plaintext keys
  * were explicitly allowed.
  */
 function encryptionKey(rule: ApiKeyRule, secrets: number, allowPlaintext: boolean, log: Logger): Fernet | null {
-  const variable = rule.variables.find((v) => (process.env[v] ?? '') !== '');
-  if (variable !== undefined) {
-    const { fernet, how } = rule.fernet(process.env[variable]!, variable);
-    if (secrets > 0) log.info(how);
-    return fernet;
+  const key = keyFromEnv(rule);
+  if (key) {
+    if (secrets > 0) log.info(key.how);
+    return key.fernet;
   }
   const names = rule.variables.join(' or ');
   if (secrets === 0) return null;
