@@ -60,6 +60,12 @@ export async function projectUuid(knex: Knex, projections: readonly UuidProjecti
   return out;
 }
 
+/** Rows of the app table that no canonical row explains: written by someone else (the app, its seed scripts). */
+export function foreignRows(knex: Knex, p: UuidProjection): Promise<number> {
+  const on = p.key.map((k) => `t.${q(k)} = s.${q(k)}`).join(' and ');
+  return count(knex, `select 1 from public.${q(p.table)} t where not exists (select 1 from (${named(p)}) s where ${on})`);
+}
+
 /** The app rows of `p.table` against the projection of the canonical rows: none missing, differing, or written by another. */
 export async function checkUuidProjection(knex: Knex, app: string, p: UuidProjection): Promise<Check> {
   const t = `public.${q(p.table)}`;
@@ -67,7 +73,7 @@ export async function checkUuidProjection(knex: Knex, app: string, p: UuidProjec
   const src = named(p);
   const missing = await count(knex, `select 1 from (${src}) s where not exists (select 1 from ${t} t where ${on})`);
   const changed = p.columns.length ? await count(knex, `select 1 from (${src}) s join ${t} t on ${on} where (${list(p.columns, 't.')}) is distinct from (${list(p.columns, 's.')})`) : 0;
-  const extra = await count(knex, `select 1 from ${t} t where not exists (select 1 from (${src}) s where ${on})`);
+  const extra = await foreignRows(knex, p);
   const rows = await count(knex, `select 1 from ${t}`);
   return {
     name: `${app}'s ${p.table} hold exactly etl's rows`,
