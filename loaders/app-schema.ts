@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
 import { migrateInTransaction, migrateLatest } from '../src/db/migrate';
 import { EtlError } from '../src/errors';
 import type { Check } from '../src/verify/checks';
-import { ID_MAP_DDL } from './projection';
+import { count, ID_MAP_DDL } from './projection';
 import type { TargetSchema } from './target';
 
 /** A column etl writes: its PostgreSQL type (udt), the least width a varchar must allow, whether etl may write NULL. */
@@ -29,7 +29,7 @@ export interface AppSchema {
   upgrade: string;
   /** Alembic revisions whose schema etl knows; the first is the one `ddl` creates. */
   revisions: readonly string[];
-  /** The app's tables, indexes and alembic_version row, in schema public. */
+  /** The app's tables and indexes in schema public (the alembic_version table and row are added). */
   ddl: string;
   /** Table → column → what etl writes there. */
   needed: Readonly<Record<string, Readonly<Record<string, AppColumn>>>>;
@@ -80,7 +80,10 @@ async function prepareApp(knex: Knex, s: AppSchema): Promise<string[]> {
     const unknown = revisions.filter((r) => !s.revisions.includes(r));
     if (unknown.length || revisions.length === 0) refuse(`The database's ${s.app} schema is at Alembic revision ${unknown.join(', ') || '(none)'}, which this etl does not know (it knows ${s.revisions.join(', ')})`);
   } else if (!(await Promise.all(Object.keys(s.needed).map((t) => exists(knex, `public.${t}`)))).some(Boolean)) {
-    await knex.transaction(async (trx) => void (await trx.raw(s.ddl)));
+    // The alembic_version row Alembic writes, so that the app's own `alembic upgrade head` finds the schema up to date.
+    const version = `CREATE TABLE public.alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num));
+      INSERT INTO public.alembic_version (version_num) VALUES ('${s.revisions[0]}');`;
+    await knex.transaction(async (trx) => void (await trx.raw(version + s.ddl)));
     return [`${s.app} schema (Alembic revision ${s.revisions[0]})`];
   }
   const diff = await difference(knex, s);
@@ -108,4 +111,10 @@ export function appSchema(s: AppSchema): TargetSchema {
 export async function checkRevision(knex: Knex, s: AppSchema): Promise<Check> {
   const rows = await revisionsOf(knex);
   return { name: `${s.app}'s Alembic revision is one etl knows`, ok: rows.length === 1 && s.revisions.includes(rows[0]), detail: `alembic_version: ${rows.join(', ') || 'empty'}` };
+}
+
+/** For `etl verify`: a rule that holds when `sql` returns no row; the detail counts the rows that break it. */
+export async function checkNone(knex: Knex, name: string, sql: string, what: string): Promise<Check> {
+  const n = await count(knex, sql);
+  return { name, ok: n === 0, detail: n ? `${n} ${what}` : 'holds' };
 }

@@ -1,8 +1,8 @@
 /**
  * ITL's schema at its Alembic head (8a1c0e5f9d2b), as the reachable chain 9a1ba78ab4db →
  * 78c5373fc278 (inserts an agent only when a model named gpt-4o-mini exists: nothing on a fresh
- * database) → 22922597bb3e → 5f2b2d7b9e3a → 8a1c0e5f9d2b leaves it on PostgreSQL, with the
- * `alembic_version` row. (The sibling 20251113_0000_fix_session_user_id_type names a parent that
+ * database) → 22922597bb3e → 5f2b2d7b9e3a → 8a1c0e5f9d2b leaves it on PostgreSQL
+ * (loaders/app-schema.ts adds the `alembic_version` row). (The sibling 20251113_0000_fix_session_user_id_type names a parent that
  * does not exist; a real deployment never runs it.) Written from the migrations and
  * research/seed-formats.md §2.2. Constraint names are PostgreSQL's defaults where the migrations
  * name none.
@@ -12,10 +12,6 @@ import { type AppSchema, col, varchar } from '../app-schema';
 export const ITL_REVISION = '8a1c0e5f9d2b';
 
 const DDL = `
-CREATE TABLE public.alembic_version (
-  version_num VARCHAR(32) NOT NULL,
-  CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
-);
 CREATE TABLE public.base_tools (
   base_tool_id UUID NOT NULL,
   type VARCHAR(50) NOT NULL,
@@ -245,7 +241,6 @@ CREATE INDEX ix_chat_users_tenant_email ON public.chat_users (tenant_id, email);
 CREATE INDEX ix_chat_users_tenant_id ON public.chat_users (tenant_id);
 ALTER TABLE public.sessions ADD CONSTRAINT fk_sessions_user_id_chat_users FOREIGN KEY (user_id) REFERENCES public.chat_users (user_id);
 CREATE INDEX ix_sessions_tenant_user ON public.sessions (tenant_id, user_id, created_at);
-INSERT INTO public.alembic_version (version_num) VALUES ('${ITL_REVISION}');
 `;
 
 const TS = col('timestamp');

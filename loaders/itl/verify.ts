@@ -6,10 +6,9 @@
  * plaintext secret.
  */
 import type { Knex } from 'knex';
-import { looksLikeFernetToken } from '../../src/secrets/fernet';
 import { type Check, checkForeignKeys, checkNoPlaintextSecrets } from '../../src/verify/checks';
-import { keyFromEnv } from '../api-keys';
-import { checkRevision } from '../app-schema';
+import { checkStoredKeys } from '../api-keys';
+import { checkNone, checkRevision } from '../app-schema';
 import { count } from '../projection';
 import type { VerifyContext } from '../target';
 import { checkUuidProjection } from '../uuid-projection';
@@ -17,25 +16,16 @@ import { ITL_SCHEMA } from './ddl';
 import { itlKeys } from './keys';
 import { NO_PASSWORD_STATUS, PROJECTIONS } from './project';
 
-async function rule(knex: Knex, name: string, sql: string, what: string): Promise<Check> {
-  const n = await count(knex, sql);
-  return { name, ok: n === 0, detail: n ? `${n} ${what}` : 'holds' };
-}
-
 async function keys(knex: Knex): Promise<Check> {
-  const name = "every LLM key in ITL is a Fernet token its FERNET_KEY decrypts";
   const rows: { tenant_id: string; encrypted_api_key: string }[] = (await knex.raw('select tenant_id, encrypted_api_key from public.tenant_llm_configs order by tenant_id')).rows;
-  const key = keyFromEnv(itlKeys);
-  const bad = rows.filter((r) => (key ? key.fernet.decrypt(r.encrypted_api_key) === null : !looksLikeFernetToken(r.encrypted_api_key)));
-  const how = key ? `decrypted under ${key.variable}` : 'checked by shape only (set FERNET_KEY to decrypt them)';
-  return { name, ok: bad.length === 0, detail: bad.length ? `${bad.length} of ${rows.length} tenants' keys are not tokens ITL decrypts: ${bad.slice(0, 5).map((r) => r.tenant_id).join(', ')}` : `${rows.length} key(s) ${how}` };
+  return checkStoredKeys(itlKeys, 'every LLM key in ITL is a Fernet token its FERNET_KEY decrypts', rows.map((r) => ({ label: `tenant ${r.tenant_id}`, value: r.encrypted_api_key })));
 }
 
 export async function verify(knex: Knex, ctx: VerifyContext): Promise<Check[]> {
   const checks: Check[] = [];
   for (const p of PROJECTIONS) checks.push(await checkUuidProjection(knex, 'ITL', p));
   checks.push(
-    await rule(
+    await checkNone(
       knex,
       "every agent's tools resolve for every tenant allowed the agent (tool and tenant permission present)",
       `select 1 from public.tenant_agent_permissions p join public.agent_tools l on l.agent_id = p.agent_id
@@ -44,9 +34,9 @@ export async function verify(knex: Knex, ctx: VerifyContext): Promise<Check[]> {
     ),
   );
   checks.push(await keys(knex));
-  checks.push(await rule(knex, "every ITL user's password_hash is bcrypt (ITL's checkpw raises on anything else)", "select 1 from public.users where password_hash !~ '^\\$2[aby]\\$[0-9]{2}\\$[./A-Za-z0-9]{53}$'", 'user(s) with another value'));
+  checks.push(await checkNone(knex, "every ITL user's password_hash is bcrypt (ITL's checkpw raises on anything else)", "select 1 from public.users where password_hash !~ '^\\$2[aby]\\$[0-9]{2}\\$[./A-Za-z0-9]{53}$'", 'user(s) with another value'));
   checks.push(
-    await rule(
+    await checkNone(
       knex,
       'every ITL user etl gave no password cannot log in (status is not active)',
       `select 1 from public.users u join etl.locked_passwords p on p.user_id = u.user_id and p.password_hash = u.password_hash where u.status = 'active'`,

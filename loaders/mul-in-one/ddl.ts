@@ -2,8 +2,8 @@
  * Mul-in-One's schema at its Alembic head (20251202_0006), as its migration chain leaves it on
  * PostgreSQL: the rewritten baseline 20240722_0001 (users instead of tenants), 20241124_0002,
  * 308fdebd9337, fa1a139f2bc3, e23b22c205c4, 634ef3ac2bc0, 20251201_0003, 20251202_0004 (FastAPI-Users),
- * 20251205_0005, 20251202_0006; with the `alembic_version` row, so the app's own `alembic upgrade
- * head` sees an up-to-date database. Written from the migrations and research/seed-formats.md §1.4.
+ * 20251205_0005, 20251202_0006 (loaders/app-schema.ts adds the `alembic_version` row, so that
+ * the app's own `alembic upgrade head` sees an up-to-date database). Written from the migrations and research/seed-formats.md §1.4.
  * Constraint names are PostgreSQL's defaults: the migrations name none but the two unique indexes.
  */
 import { type AppSchema, col, varchar } from '../app-schema';
@@ -11,10 +11,6 @@ import { type AppSchema, col, varchar } from '../app-schema';
 export const MUL_IN_ONE_REVISION = '20251202_0006';
 
 const DDL = `
-CREATE TABLE public.alembic_version (
-  version_num VARCHAR(32) NOT NULL,
-  CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
-);
 CREATE TABLE public.users (
   id SERIAL NOT NULL,
   username VARCHAR(128) NOT NULL,
@@ -111,7 +107,6 @@ CREATE TABLE public.oauth_accounts (
 );
 CREATE INDEX ix_oauth_accounts_account_id ON public.oauth_accounts (account_id);
 CREATE INDEX ix_oauth_accounts_oauth_name ON public.oauth_accounts (oauth_name);
-INSERT INTO public.alembic_version (version_num) VALUES ('${MUL_IN_ONE_REVISION}');
 `;
 
 const TS = col('timestamp');

@@ -30,3 +30,16 @@ export async function publicCatalog(knex: Knex): Promise<{ columns: Record<strin
   );
   return { columns, indexes: Object.fromEntries((idx as { name: string; def: string }[]).map((r) => [r.name, r.def])), fks: (fks as { fk: string }[]).map((r) => r.fk) };
 }
+
+/** Every row of each table as jsonb without the `omit` columns, in a stable order: two loads compare equal. */
+export async function tableRows(knex: Knex, tables: readonly string[], omit: readonly string[]): Promise<Record<string, unknown[]>> {
+  const out: Record<string, unknown[]> = {};
+  const minus = omit.map((c) => ` - '${c}'`).join('');
+  for (const t of tables) out[t] = (await knex.raw(`select r from (select to_jsonb(t)${minus} as r from public."${t}" t) x order by r::text`)).rows.map((r: { r: unknown }) => r.r);
+  return out;
+}
+
+/** How many tables the schemas public and etl hold: unchanged by a refused run. */
+export async function tableCount(knex: Knex): Promise<number> {
+  return (await knex.raw("select count(*)::int as n from information_schema.tables where table_schema in ('public', 'etl')")).rows[0].n;
+}

@@ -29,3 +29,10 @@ export function runCommand(cmd: string, args: string[], opts: { env?: Record<str
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
+
+/** `etl args` against `databaseUrl` exits 2 with one sentence matching `message`, and no stack trace. */
+export async function expectRefused(databaseUrl: string, args: string[], env: Record<string, string>, message: RegExp): Promise<void> {
+  const r = await runEtl(args, { env: { DATABASE_URL: databaseUrl, ...env } });
+  expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(message) });
+  expect(r.stderr).not.toMatch(/ at .*\.js/);
+}

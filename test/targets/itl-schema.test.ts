@@ -6,8 +6,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { publicCatalog } from '../support/catalog';
-import { runEtl } from '../support/cli';
+import { publicCatalog, tableCount } from '../support/catalog';
+import { expectRefused, runEtl } from '../support/cli';
 import { freshDatabase, type FreshDatabase } from '../support/db';
 import { seedFolder } from '../support/seed-folder';
 
@@ -143,11 +143,8 @@ describe('--target itl refuses, with exit 2 and nothing written', () => {
   beforeEach(async () => (db = await freshDatabase()));
   afterEach(async () => db.drop());
 
-  const tables = async () => (await db.knex.raw("select count(*)::int as n from information_schema.tables where table_schema in ('public', 'etl')")).rows[0].n;
-  async function refused(args: string[], env: Record<string, string>, message: RegExp): Promise<void> {
-    const r = await runEtl(args, { env: { DATABASE_URL: db.url, ...env } });
-    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(message) });
-  }
+  const tables = () => tableCount(db.knex);
+  const refused = (args: string[], env: Record<string, string>, message: RegExp) => expectRefused(db.url, args, env, message);
 
   test('a passphrase as FERNET_KEY, a seed folder with documents ITL has no table for', async () => {
     await refused(['run', 'json-seeds', folder, '--target', 'itl'], { FERNET_KEY: 'a passphrase is not a key' }, /FERNET_KEY must be ITL's FERNET_KEY, 44 characters/);

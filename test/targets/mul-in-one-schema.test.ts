@@ -4,8 +4,8 @@
  * written from the migrations, independently of loaders/mul-in-one/ddl.ts), and a run refuses a
  * schema that differs, bad options and missing keys with exit 2, writing nothing.
  */
-import { runEtl } from '../support/cli';
-import { publicCatalog } from '../support/catalog';
+import { expectRefused, runEtl } from '../support/cli';
+import { publicCatalog, tableCount } from '../support/catalog';
 import { freshDatabase, type FreshDatabase } from '../support/db';
 
 const seq = (t: string) => `id int4 not null default nextval('${t}_id_seq'::regclass)`;
@@ -142,13 +142,9 @@ describe('--target mul-in-one refuses, with exit 2 and nothing written', () => {
   beforeEach(async () => (db = await freshDatabase()));
   afterEach(async () => db.drop());
 
-  const tables = async () => (await db.knex.raw("select count(*)::int as n from information_schema.tables where table_schema in ('public', 'etl')")).rows[0].n;
+  const tables = () => tableCount(db.knex);
 
-  async function refused(args: string[], env: Record<string, string>, message: RegExp): Promise<void> {
-    const r = await runEtl(args, { env: { DATABASE_URL: db.url, ...env } });
-    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(message) });
-    expect(r.stderr).not.toMatch(/ at .*\.js/);
-  }
+  const refused = (args: string[], env: Record<string, string>, message: RegExp) => expectRefused(db.url, args, env, message);
 
   test('options: no --owner, --tenant, --owner elsewhere, a bad e-mail, a pipeline it has no table for, keys without a key', async () => {
     await refused(RUN.slice(0, 5), KEY, /--target mul-in-one needs --owner/);
