@@ -113,3 +113,26 @@ describe('--target mul-in-one on fixtures/personas', () => {
     }
   });
 });
+
+describe('--target mul-in-one for a user the app already has', () => {
+  let db: FreshDatabase;
+  beforeAll(async () => (db = await freshDatabase()));
+  afterAll(async () => db.drop());
+
+  test('the user is taken over as it is (no --owner-email needed), and owns the loaded rows; status lists the run', async () => {
+    const env = { DATABASE_URL: db.url, MUL_IN_ONE_ENCRYPTION_KEY: PASSPHRASE };
+    expect((await runEtl(['migrate', '--target', 'mul-in-one'], { env })).code).toBe(0);
+    // a user who signed up in the app (argon2id, as FastAPI-Users hashes)
+    await db.knex.raw("insert into public.users (username, email, hashed_password, is_verified) values ('bob', 'bob@example.com', '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA', true)");
+    const before = (await db.knex.raw('select * from public.users')).rows;
+    const r = await runEtl(['run', 'yaml-personas', DIR, '--target', 'mul-in-one', '--owner', 'bob', '--json'], { env });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).projected[0]).toEqual({ table: 'users', inserted: 0, updated: 0 });
+    expect((await db.knex.raw('select * from public.users')).rows).toEqual(before);
+    expect((await db.knex.raw('select distinct u.username from public.personas p join public.users u on u.id = p.user_id')).rows).toEqual([{ username: 'bob' }]);
+    expect((await runEtl(['verify'], { env })).code).toBe(0);
+    const status = await runEtl(['status', '--json'], { env });
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout).runs.map((x: { tenant: string; state: string }) => [x.tenant, x.state])).toEqual([['bob', 'done']]);
+  });
+});
