@@ -138,8 +138,9 @@ export async function runCommand(pipeline: string, sources: string[], o: RunComm
   const tenantMap = await readTenantMap(o.tenantMap);
   const opened = await extractor.open(sources, { tableMap, documentsDir: o.documents });
   checkTarget(target, pipeline, opened, o.tenant !== undefined);
-  for (const note of opened.notes) log.warn(note);
+  // The key first: a run refused for want of one says one sentence, without the sources' notes.
   const fernet = encryptionKey(target.apiKeys ?? ETL_KEYS, opened.secrets ?? 0, o.allowPlaintextKeys, log);
+  for (const note of opened.notes) log.warn(note);
   const db = await openTarget({ databaseUrl: o.database, cwd: process.cwd(), log, poolMax: o.concurrency + 3 });
   try {
     const progress = createProgress(log, Boolean(process.stderr.isTTY) && !o.json);
