@@ -49,7 +49,7 @@ function program(log: Logger, setCode: (c: number) => void): Command {
     .option('--concurrency <n>', 'independent streams loaded at once', int(1, 32), 2)
     .option('--bcrypt-cost <n>', 'bcrypt cost for plaintext-only legacy passwords', int(4, 31), 12)
     .option('--restart', 'forget checkpoints of this source and do a full pass', false)
-    .option('--allow-plaintext-keys', 'with no ETL_ENCRYPTION_KEY (MUL_IN_ONE_ENCRYPTION_KEY for --target mul-in-one), store API keys in plaintext (loudly reported)', false)
+    .option('--allow-plaintext-keys', 'with no ETL_ENCRYPTION_KEY (MUL_IN_ONE_ENCRYPTION_KEY for --target mul-in-one, FERNET_KEY for --target itl), store API keys in plaintext (loudly reported)', false)
     .option('--owner <username>', '--target mul-in-one: the Mul-in-One user the personas and API profiles belong to')
     .option('--owner-email <email>', '--target mul-in-one: e-mail of an owner the app does not have yet (etl creates it, and nobody can log in as it)')
     .option('--max-rejects <n>', 'stop the run (exit 1) once more than n records are rejected; a rerun resumes', int(0, Number.MAX_SAFE_INTEGER))

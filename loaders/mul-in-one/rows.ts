@@ -43,7 +43,7 @@ export function admit(kind: EntityKind, row: AnyRow): Admission {
   return ADMIT;
 }
 
-/** FastAPI-Users verifies bcrypt (and upgrades it to argon2 on login). Mul-in-One's sources hold no passwords; this is for completeness of the Target. */
+/** FastAPI-Users verifies bcrypt (and upgrades it to argon2 on login); the owner's locked hash is bcrypt too. */
 export function hashPlaintext(plaintext: string, bcryptCost: number): Promise<string> {
   return bcrypt(plaintext, bcryptCost);
 }
