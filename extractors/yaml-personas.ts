@@ -323,19 +323,22 @@ async function open(paths: string[], _options: ExtractorOptions): Promise<Opened
 
   if (personaFile && personaData) {
     const { personas, settings } = personaData;
-    // persona_bindings: matched after strip().lower() against the handle first, then the name.
-    const bound = new Map<number, { api: string; as: string }>();
-    for (const [who, api] of apiData?.bindings ?? []) {
-      const key = fold(who);
-      let i = personas.findIndex((p) => fold(text(p.handle) ?? text(p.name) ?? '') === key);
-      if (i < 0) i = personas.findIndex((p) => fold(text(p.name) ?? '') === key);
-      if (i < 0) notes.push(`${apiFile?.shown}: persona_bindings names persona "${who}", which no persona has as handle or name; ignored`);
-      else bound.set(i, { api: api.trim(), as: `persona_bindings: ${who} → ${api}` });
+    // Which API a persona gets, as Mul-in-One's apply_api_bindings decides: its own api_binding (or
+    // `api` name) first, then persona_bindings by handle, then by name, then default_api; a name no
+    // API has falls through to the next rule. Without the API file the own name is kept (the writer
+    // then looks for it in the target).
+    const byKey = new Map((apiData?.bindings ?? []).map(([who, api]) => [fold(who), { api: api.trim(), as: `persona_bindings: ${who} → ${api}` }]));
+    const known = (api: string | undefined) => api !== undefined && (!apiData || apisByName.has(api));
+    for (const [who] of apiData?.bindings ?? []) {
+      if (!personas.some((p) => [text(p.handle), text(p.name)].some((k) => k !== undefined && fold(k) === fold(who)))) notes.push(`${apiFile?.shown}: persona_bindings names persona "${who}", which no persona has as handle or name; ignored`);
     }
     const inline: SourceRecord[] = [];
     const records = personas.map((p, i): SourceRecord => {
-      const binding = bound.get(i);
-      const named = binding?.api ?? text(p.api_binding) ?? text(p.api);
+      const own = text(p.api_binding) ?? text(p.api);
+      const listed = [text(p.handle) ?? text(p.name), text(p.name)].map((k) => (k === undefined ? undefined : byKey.get(fold(k)))).find((b) => known(b?.api));
+      if (own !== undefined && !known(own)) notes.push(`${personaFile.shown}: persona "${text(p.name) ?? i}" names API "${own}", which the API configuration lacks; it gets the next rule's API, as Mul-in-One does`);
+      const binding = known(own) ? undefined : listed;
+      const named = known(own) ? own : binding?.api;
       const apiName = named ?? (apiData ? apiData.defaultApi : null);
       let profile: string | null = apiName;
       if (isObj(p.api)) {

@@ -64,6 +64,8 @@ export interface Projection {
   adopt?: string;
   /** The canonical table the rows come from: an app row whose canonical row is gone (`etl rollback`) is deleted. */
   canonical: string;
+  /** The canonical table's key column, when it is not `id`. */
+  canonicalId?: string;
 }
 
 function q(name: string): string {
@@ -112,7 +114,7 @@ async function projectTable(trx: Knex.Transaction, p: Projection): Promise<Proje
 /** App rows etl created whose canonical row is gone (a rolled-back run's): deleted with their map entries. */
 async function deleteGone(trx: Knex.Transaction, p: Projection): Promise<number> {
   const res = await trx.raw(
-    `with gone as (delete from etl.id_map m where m.tbl = '${p.table}' and not exists (select 1 from ${p.canonical} c where c.id = m.etl_id) returning m.app_id, m.adopted)
+    `with gone as (delete from etl.id_map m where m.tbl = '${p.table}' and not exists (select 1 from ${p.canonical} c where c.${q(p.canonicalId ?? 'id')} = m.etl_id) returning m.app_id, m.adopted)
      delete from public.${q(p.table)} t using gone g where t.id = g.app_id and not g.adopted`,
   );
   return res.rowCount ?? 0;

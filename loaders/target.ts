@@ -14,9 +14,10 @@ import type { Knex } from 'knex';
 import type { EntityKind } from '../extractors/types';
 import type { Check } from '../src/verify/checks';
 import type { Logger } from '../src/log';
+import type { Fernet } from '../src/secrets/fernet';
 import type { AnyRow } from './rows';
 
-export const TARGET_NAMES = ['etl', 'chatcore'] as const;
+export const TARGET_NAMES = ['etl', 'chatcore', 'mul-in-one', 'itl'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 /** What a target says of a canonical row before it is written: keep it, keep it repaired, or reject it. */
@@ -49,9 +50,30 @@ export interface VerifyContext {
   unread: number;
 }
 
+/** How API keys must be encrypted so that the application decrypts them. */
+export interface ApiKeyRule {
+  /** Environment variables that may hold the key or passphrase, the first one set wins. */
+  variables: readonly string[];
+  /** The Fernet key from the variable's value (EtlError USAGE for a value the app cannot use), and a sentence saying how it was read. */
+  fernet(value: string, variable: string): { fernet: Fernet; how: string };
+}
+
+/** The application user a run's rows belong to (`--owner`), for targets whose rows have an owner. */
+export interface Owner {
+  username: string;
+  /** What the app needs to list a user etl creates; an existing user is left as it is. */
+  email?: string;
+  bcryptCost: number;
+}
+
 export interface Target {
   name: TargetName;
   summary: string;
+  /**
+   * Can `etl rollback` undo a run in the application's tables? Only where etl knows which app rows
+   * it wrote (the id map); elsewhere a rollback is refused rather than left half done.
+   */
+  undoable: boolean;
   /** The entity kinds this target holds; a pipeline yielding another kind is refused before anything is written. */
   kinds: ReadonlySet<EntityKind> | 'all';
   /** False where the application has no tenants: `--tenant` is refused. */
@@ -64,4 +86,8 @@ export interface Target {
   project(knex: Knex, log: Logger): Promise<ProjectionCounts[]>;
   /** The target's own checks, run by `etl verify` inside its read-only transaction. */
   verify(knex: Knex, ctx: VerifyContext): Promise<Check[]>;
+  /** The application's key rule; absent: ETL_ENCRYPTION_KEY, a Fernet key or a passphrase. */
+  apiKeys?: ApiKeyRule;
+  /** Present where every row belongs to one app user: the target bound to `--owner` (required then, refused elsewhere). */
+  forOwner?(owner: Owner): Target;
 }

@@ -8,6 +8,7 @@ import { verify } from './verify';
 export const chatcoreTarget: Target = {
   name: 'chatcore',
   summary: "ChatCore's own schema (users, conversations, messages, sessions, documents), as its Alembic migration creates it",
+  undoable: true,
   kinds: new Set(['user', 'conversation', 'message', 'session', 'document']),
   tenants: false,
   schema: chatcoreSchema,

@@ -8,6 +8,7 @@ import { verify } from './verify';
 export const etlTarget: Target = {
   name: 'etl',
   summary: "etl's own multi-tenant schema with UUID keys",
+  undoable: true,
   kinds: 'all',
   tenants: true,
   schema: etlSchema,

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { extractorFor } from '../../extractors/registry';
 import { CHAT_KINDS, type ChatKind, type ExtractorOptions, type OpenedSources } from '../../extractors/types';
 import { TABLES } from '../../loaders/tables';
-import type { Target } from '../../loaders/target';
+import type { ApiKeyRule, Target } from '../../loaders/target';
 import { targetFor } from '../../loaders/targets';
 import type { OrphanPolicy } from '../../loaders/writer';
 import { openTarget } from '../db/connect';
@@ -13,7 +13,9 @@ import { assertTimeZone } from '../normalize/timestamp';
 import { createProgress } from '../pipeline/progress';
 import { formatPlan, formatRunReport } from '../pipeline/report';
 import { runPipeline } from '../pipeline/run';
-import { Fernet } from '../secrets/fernet';
+import type { Fernet } from '../secrets/fernet';
+import { ETL_KEYS, keyFromEnv } from '../../loaders/api-keys';
+import { assertEmail } from '../normalize/email';
 
 export interface RunCommandOptions {
   database?: string;
@@ -30,6 +32,8 @@ export interface RunCommandOptions {
   tenantMap?: string;
   restart: boolean;
   allowPlaintextKeys: boolean;
+  owner?: string;
+  ownerEmail?: string;
   json: boolean;
   maxRejects?: number;
   dryRun: boolean;
@@ -58,24 +62,25 @@ function parseTableMap(specs: string[]): ExtractorOptions['tableMap'] {
 }
 
 /**
- * The key API keys are encrypted with (ETL_ENCRYPTION_KEY). Sources holding keys and no key set:
- * exit 2 before anything is written, unless plaintext keys were explicitly allowed.
+ * The key API keys are encrypted with, by the target's rule (the first of its variables set).
+ * Sources holding keys and no key set: exit 2 before anything is written, unless plaintext keys
+ * were explicitly allowed.
  */
-function encryptionKey(secrets: number, allowPlaintext: boolean, log: Logger): Fernet | null {
-  const setting = process.env.ETL_ENCRYPTION_KEY ?? '';
-  if (setting !== '') {
-    const { fernet, derived } = Fernet.fromSetting(setting);
-    if (secrets > 0) log.info({ derived }, derived ? 'ETL_ENCRYPTION_KEY is a passphrase: Fernet key = urlsafe_b64encode(sha256(passphrase)), as Mul-in-One derives it' : 'ETL_ENCRYPTION_KEY is a Fernet key, used as it is');
-    return fernet;
+function encryptionKey(rule: ApiKeyRule, secrets: number, allowPlaintext: boolean, log: Logger): Fernet | null {
+  const key = keyFromEnv(rule);
+  if (key) {
+    if (secrets > 0) log.info(key.how);
+    return key.fernet;
   }
+  const names = rule.variables.join(' or ');
   if (secrets === 0) return null;
   if (!allowPlaintext) {
     throw new EtlError(
       'USAGE',
-      `The sources hold ${secrets} API keys and ETL_ENCRYPTION_KEY is not set; set it to a Fernet key or a passphrase (keys are stored only encrypted), or pass --allow-plaintext-keys to store them in plaintext.`,
+      `The sources hold ${secrets} API keys and ${names} is not set; set it (keys are stored only encrypted), or pass --allow-plaintext-keys to store them in plaintext.`,
     );
   }
-  log.warn({ apiKeys: secrets }, 'ETL_ENCRYPTION_KEY is not set and --allow-plaintext-keys was given: API KEYS WILL BE STORED IN PLAINTEXT (api_profiles.api_key_encrypted = false)');
+  log.warn({ apiKeys: secrets }, `${names} is not set and --allow-plaintext-keys was given: API KEYS WILL BE STORED IN PLAINTEXT (api_profiles.api_key_encrypted = false)`);
   return null;
 }
 
@@ -107,10 +112,25 @@ function checkTarget(target: Target, pipeline: string, opened: OpenedSources, te
   }
 }
 
+/**
+ * A target whose rows belong to one app user is bound to `--owner`, which is then the run's
+ * tenant (its rows are the owner's); `--owner` anywhere else is refused.
+ */
+function bindOwner(target: Target, o: RunCommandOptions): Target {
+  if (!target.forOwner) {
+    if (o.owner !== undefined || o.ownerEmail !== undefined) throw new EtlError('USAGE', `--owner and --owner-email are for --target mul-in-one; --target ${target.name} has no owner.`);
+    return target;
+  }
+  if (o.owner === undefined) throw new EtlError('USAGE', `--target ${target.name} needs --owner, the application user the records belong to (with --owner-email if the app does not have that user yet).`);
+  if (!SLUG.test(o.owner)) throw new EtlError('USAGE', `--owner must be a username of letters, digits, - and _, got "${o.owner}".`);
+  if (o.ownerEmail !== undefined) assertEmail(o.ownerEmail);
+  return target.forOwner({ username: o.owner, email: o.ownerEmail, bcryptCost: o.bcryptCost });
+}
+
 export async function runCommand(pipeline: string, sources: string[], o: RunCommandOptions, log: Logger): Promise<number> {
   const extractor = extractorFor(pipeline);
-  const target = targetFor(o.target);
-  const tenant = o.tenant ?? 'default';
+  const target = bindOwner(targetFor(o.target), o);
+  const tenant = o.owner ?? o.tenant ?? 'default';
   assertTimeZone(o.sourceTimezone);
   if (!SLUG.test(tenant)) throw new EtlError('USAGE', `--tenant must be a slug of letters, digits, - and _, got "${tenant}".`);
   // Preflight before connecting: a bad source writes nothing, not even the schema.
@@ -118,8 +138,9 @@ export async function runCommand(pipeline: string, sources: string[], o: RunComm
   const tenantMap = await readTenantMap(o.tenantMap);
   const opened = await extractor.open(sources, { tableMap, documentsDir: o.documents });
   checkTarget(target, pipeline, opened, o.tenant !== undefined);
+  // The key first: a run refused for want of one says one sentence, without the sources' notes.
+  const fernet = encryptionKey(target.apiKeys ?? ETL_KEYS, opened.secrets ?? 0, o.allowPlaintextKeys, log);
   for (const note of opened.notes) log.warn(note);
-  const fernet = encryptionKey(opened.secrets ?? 0, o.allowPlaintextKeys, log);
   const db = await openTarget({ databaseUrl: o.database, cwd: process.cwd(), log, poolMax: o.concurrency + 3 });
   try {
     const progress = createProgress(log, Boolean(process.stderr.isTTY) && !o.json);

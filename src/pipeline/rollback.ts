@@ -117,6 +117,12 @@ export async function rollbackRun(knex: Knex, id: string, log: Logger): Promise<
   const lock = await acquireRunLock(knex);
   try {
     const run = await findRun(knex, id);
+    const named = targetFor(run.options?.target ?? 'etl');
+    // A target whose rows belong to an owner (Mul-in-One) was bound to it as the run's tenant; etl recorded it then.
+    const target = named.forOwner ? named.forOwner({ username: run.tenant, bcryptCost: 12 }) : named;
+    if (!target.undoable) {
+      throw new EtlError('USAGE', `etl rollback cannot undo a run of --target ${target.name} yet: the application's tables keep no record of which rows etl wrote there, so it would be left half undone. Nothing was changed.`);
+    }
     const tables = tablesChildrenFirst();
     const later: RunRow[] = await knex('etl_runs')
       .where('started_at', '>', run.started_at)
@@ -129,7 +135,6 @@ export async function rollbackRun(knex: Knex, id: string, log: Logger): Promise<
         throw new EtlError('USAGE', `Run ${run.id} cannot be rolled back: the later run ${l.id} (${l.pipeline}, started ${l.started_at}) changed or refers to rows it wrote; roll that run back first (etl rollback --run ${l.id}).`);
       }
     }
-    const target = targetFor(run.options?.target ?? 'etl');
     const figures = await knex.transaction(async (trx) => {
       // Old values first: a restored row may point back at a row this run inserted no longer.
       const restored = await restore(trx, run.id);

@@ -38,7 +38,11 @@ describe('the README commands work', () => {
     if (line.includes('etl run tinydb fixtures/tinydb/chatcore.json')) {
       expect(r.stdout).toMatch(/^messages\s+9\s+6\s+1\s+2\s+1\s/m);
     }
-    if (line.includes('etl run yaml-personas fixtures/personas')) expect(r.stdout).toMatch(/^personas\s+6\s+3\s+0\s+3\s/m);
+    if (line.includes('etl run yaml-personas fixtures/personas')) expect(r.stdout).toMatch(/^personas\s+6\s+4\s+0\s+2\s/m);
+    if (line.includes('--target mul-in-one --owner alice')) expect(r.stdout).toMatch(/^personas\s+4\s+0$/m); // rows landed in Mul-in-One's personas
+    if (line.includes('etl migrate --target mul-in-one')) expect(r.stdout).toMatch(/^applied: Mul-in-One schema/);
+    if (line.includes('json-seeds fixtures/itl --target itl')) expect(r.stdout).toMatch(/^agent_tools\s+6\s+0$/m); // the links landed in ITL's agent_tools
+    if (line.includes('etl migrate --target itl')) expect(r.stdout).toMatch(/^applied: ITL schema/);
     // fixtures/tenant-map.json gives the Initech user (rejected without it) a tenant
     if (line.includes('etl run json-seeds fixtures/seeds')) expect(r.stdout).toMatch(line.includes('--tenant-map') ? /^users\s+4\s+3\s+1\s+0\s/m : /^users\s+4\s+2\s+1\s+1\s/m);
     if (line.includes('etl run lowdb fixtures/lowdb/db.json')) expect(r.stdout).toMatch(/^messages\s+5\s+4\s+0\s+1\s/m);

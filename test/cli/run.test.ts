@@ -22,7 +22,7 @@ describe('etl CLI', () => {
     const run = await runEtl(['run', '--help']);
     expect(run.code).toBe(0);
     for (const flag of ['--database', '--target', '--tenant', '--documents', '--source-timezone', '--orphans', '--batch-size', '--concurrency', '--restart', '--json']) expect(run.stdout).toContain(flag);
-    expect(run.stdout).toMatch(/--target <name>.*\(choices: "etl", "chatcore", default: "etl"\)/s);
+    expect(run.stdout).toMatch(/--target <name>.*\(choices: "etl", "chatcore", "mul-in-one", "itl",\s+default: "etl"\)/s);
     const version = await runEtl(['--version']);
     expect(version).toMatchObject({ code: 0, stdout: `${require('../../package.json').version}\n` });
   });

@@ -70,7 +70,7 @@ describe(`kill -9 at ${POINTS} evenly spread points, then rerun: like one clean 
           ['three', 'sk-kill-three-0000'],
           ['two', 'sk-kill-two-0000'],
         ]);
-        // 12,000 personas, every 101st (119 of them, 0 included) bound to a missing API
+        // 12,000 personas, every 101st (119 of them, 0 included) without a name
         expect(row('personas')).toMatchObject({ read: 12_000, loaded: 11_881, rejected: 119 });
       }
       if (c.pipeline === 'json-seeds') expect(row('users')).toMatchObject({ read: 30_000, loaded: 27_272, rejected: 2_728 });

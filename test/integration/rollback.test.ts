@@ -104,3 +104,40 @@ describe('etl rollback --run with --target chatcore', () => {
     }
   });
 });
+
+describe('etl rollback --run with the configuration targets', () => {
+  test('--target mul-in-one: the owner\'s personas and API profiles of the run are gone from the app, the owner stays', async () => {
+    const db = await freshDatabase();
+    try {
+      const env = { DATABASE_URL: db.url, MUL_IN_ONE_ENCRYPTION_KEY: 'rollback test passphrase' };
+      const r = await runEtl(['run', 'yaml-personas', 'fixtures/personas', '--target', 'mul-in-one', '--owner', 'alice', '--owner-email', 'alice@example.com'], { env });
+      expect(r.code).toBe(0);
+      const [run] = (await db.knex.raw('select id::text from etl.etl_runs')).rows;
+      const back = await runEtl(['rollback', '--run', run.id], { env });
+      expect(back.stderr).not.toMatch(/\n\s+at /);
+      expect({ code: back.code, stderr: back.stderr }).toEqual({ code: 0, stderr: '' });
+      const left = (await db.knex.raw('select (select count(*)::int from public.personas) as personas, (select count(*)::int from public.api_profiles) as profiles, (select count(*)::int from public.users) as users')).rows[0];
+      expect(left).toEqual({ personas: 0, profiles: 0, users: 1 });
+      expect((await runEtl(['verify'], { env })).code).toBe(0);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  test('--target itl: refused with one sentence (ITL keeps no record of which rows etl wrote), nothing changed', async () => {
+    const db = await freshDatabase();
+    try {
+      const env = { DATABASE_URL: db.url };
+      expect((await runEtl(['run', 'json-seeds', 'fixtures/itl', '--target', 'itl'], { env })).code).toBe(0);
+      const [run] = (await db.knex.raw('select id::text from etl.etl_runs')).rows;
+      const before = (await db.knex.raw('select count(*)::int as n from public.agent_configs')).rows[0].n;
+      const back = await runEtl(['rollback', '--run', run.id], { env });
+      expect(back.code).toBe(2);
+      expect(back.stderr.trim()).toMatch(/^etl: etl rollback cannot undo a run of --target itl yet: .* Nothing was changed\.$/);
+      expect((await db.knex.raw('select count(*)::int as n from public.agent_configs')).rows[0].n).toBe(before);
+      expect((await db.knex.raw('select state from etl.etl_runs')).rows).toEqual([{ state: 'done' }]);
+    } finally {
+      await db.drop();
+    }
+  });
+});

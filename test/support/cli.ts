@@ -41,3 +41,10 @@ function startCommand(cmd: string, args: string[], opts: RunOpts): { child: Chil
   });
   return { child, result };
 }
+
+/** `etl args` against `databaseUrl` exits 2 with one sentence matching `message`, and no stack trace. */
+export async function expectRefused(databaseUrl: string, args: string[], env: Record<string, string>, message: RegExp): Promise<void> {
+  const r = await runEtl(args, { env: { DATABASE_URL: databaseUrl, ...env } });
+  expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(message) });
+  expect(r.stderr).not.toMatch(/ at .*\.js/);
+}

@@ -26,11 +26,11 @@ export function generateConfigSources(dir: string): void {
     JSON.stringify(Array.from({ length: 30_000 }, (_, i) => ({ email: `u${i}@example.com`, username: `u${i}`, role: 'supporter', tenant_name: i % 11 === 0 ? 'Nowhere' : `Tenant${'ABC'[i % 3]}` }))),
   );
 
-  // yaml-personas: 3 APIs with keys, 12,000 personas (every 101st bound to a missing API → rejected)
+  // yaml-personas: 3 APIs with keys, 12,000 personas (every 101st without a name → rejected)
   const personas = path.join(dir, 'personas');
   fs.mkdirSync(personas);
   const apis = ['one', 'two', 'three'].map((n) => `  - name: ${n}\n    base_url: https://${n}.example/v1\n    model: m-${n}\n    api_key: sk-kill-${n}-0000\n`).join('');
   fs.writeFileSync(path.join(personas, 'api_configuration.yaml'), `apis:\n${apis}default_api: one\n`);
-  const list = Array.from({ length: 12_000 }, (_, i) => `  - name: Persona ${i}\n    proactivity: 0.${i % 10}\n    api_binding: ${i % 101 === 0 ? 'missing' : ['one', 'two', 'three'][i % 3]}\n    prompt: I am persona ${i}.\n`).join('');
+  const list = Array.from({ length: 12_000 }, (_, i) => `  - ${i % 101 === 0 ? 'handle: nameless' : 'name: Persona'} ${i}\n    proactivity: 0.${i % 10}\n    api_binding: ${['one', 'two', 'three'][i % 3]}\n    prompt: I am persona ${i}.\n`).join('');
   fs.writeFileSync(path.join(personas, 'persona.yaml'), `personas:\n${list}settings:\n  memory_window: -1\n`);
 }

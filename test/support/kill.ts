@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Knex } from 'knex';
-import { ETL_BIN } from './cli';
+import { ETL_BIN, runEtl } from './cli';
 
 export interface Interruption {
   /** `etl` arguments, e.g. ['run', 'tinydb', file]. */
@@ -44,4 +44,20 @@ export async function interruptRun(knex: Knex, at: Interruption): Promise<{ code
 /** A run report's per-table figures without the timings, to compare two runs. */
 export function figures(report: { tables: Record<string, unknown>[] }): Record<string, unknown>[] {
   return report.tables.map(({ seconds: _s, ...rest }) => rest);
+}
+
+/**
+ * The kill -9 scenario of the application targets: `args` once into `clean`; into `killed`, a kill
+ * at each of `kills` in turn (the run stays recorded as running), then the same command, which
+ * resumes; verify holds on `killed`. The caller compares the two databases' app rows.
+ */
+export async function killThenResume(clean: { url: string }, killed: { url: string; knex: Knex }, args: string[], kills: readonly Omit<Interruption, 'args' | 'env'>[]): Promise<void> {
+  expect((await runEtl(args, { env: { DATABASE_URL: clean.url } })).code).toBe(0);
+  const env = { DATABASE_URL: killed.url };
+  for (const at of kills) await interruptRun(killed.knex, { ...at, args, env });
+  expect((await killed.knex.raw('select state from etl.etl_runs')).rows).toEqual([{ state: 'running' }]);
+  const resumed = await runEtl([...args, '--json'], { env });
+  expect(resumed.code).toBe(0);
+  expect(JSON.parse(resumed.stdout).mode).toBe('resumed');
+  expect((await runEtl(['verify'], { env })).code).toBe(0);
 }
