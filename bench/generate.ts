@@ -21,7 +21,7 @@ function iso(ms: number, micros: number): string {
   return new Date(ms).toISOString().slice(0, 19) + '.' + String(micros).padStart(6, '0');
 }
 
-const TEXTS = ['Enerji departmanında kimler çalışıyor?', 'Hangi projeler devam ediyor?', 'Turizm departmanının bütçesi nedir?', 'Sarah Brown ve John Doe.', 'Üzgünüm, bu konuda bilgim yok 😀'];
+const TEXTS = ['Fırın bölümünde kimler çalışıyor?', 'Hangi işler sürüyor?', 'Lojistik biriminin bütçesi nedir?', 'Ayla Kaya ve Deniz Ak.', 'Bu konuda kaydım yok 😀'];
 
 /**
  * Writes a ChatCore-layout TinyDB file (one line, ASCII-escaped, as TinyDB writes it) with the

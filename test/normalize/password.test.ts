@@ -3,20 +3,20 @@ import { decidePassword, hashPlaintext, type PasswordInput } from '../../src/nor
 import { verifyPbkdf2Sha256 } from '../support/password';
 import { PYTHON, runPython } from './python';
 
-// The ChatCore sample's admin user (sessions.f26001e.json): password "1234".
-const ADMIN_HASH = '1f37ff5245260586192af0984b77fdef61e73695bd448eb63933a4093b445c67';
-const ADMIN_SALT = '771c0f81fac5c0828fbd816c020080cb';
+// A ChatCore-style user of our fixtures (fixtures/chatcore/sessions.v5.json, "chef"): password "open-sesame-1".
+const ADMIN_HASH = 'ba51e0e9afca9eaf7f5d0b3939f78427f80b5dbae414c4c6ce2ddad5cb30ef3d';
+const ADMIN_SALT = '5a1f0e9c3b7d24e68f10a2b4c6d8e0f1';
 
 const BCRYPT = '$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy';
 const ARGON2 = '$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG';
 
 describe('decidePassword', () => {
   test('ChatCore hex digest + salt becomes pbkdf2_sha256 that verifies the real password', () => {
-    const d = decidePassword({ passwordHash: ADMIN_HASH, salt: ADMIN_SALT, password: '1234' });
+    const d = decidePassword({ passwordHash: ADMIN_HASH, salt: ADMIN_SALT, password: 'open-sesame-1' });
     expect(d).toEqual({ kind: 'hash', hash: `pbkdf2_sha256$100000$${ADMIN_SALT}$${ADMIN_HASH}`, droppedPlaintext: true });
     if (d.kind !== 'hash') throw new Error('unreachable');
-    expect(verifyPbkdf2Sha256('1234', d.hash)).toBe(true);
-    expect(verifyPbkdf2Sha256('12345', d.hash)).toBe(false);
+    expect(verifyPbkdf2Sha256('open-sesame-1', d.hash)).toBe(true);
+    expect(verifyPbkdf2Sha256('open-sesame-2', d.hash)).toBe(false);
   });
 
   test('a hash made the way ChatCore makes it, by Python, for a non-ASCII password verifies', () => {
@@ -64,7 +64,7 @@ out({'salt': salt, 'digest': hashlib.pbkdf2_hmac('sha256', data.encode(), bytes.
 
   test.each<[PasswordInput, RegExp, boolean]>([
     [{ passwordHash: ADMIN_HASH }, /no hex salt/, false],
-    [{ passwordHash: ADMIN_HASH, salt: '', password: '1234' }, /no hex salt/, true],
+    [{ passwordHash: ADMIN_HASH, salt: '', password: 'open-sesame-1' }, /no hex salt/, true],
     [{ passwordHash: ADMIN_HASH, salt: 42 }, /no hex salt/, false],
     [{ passwordHash: ADMIN_HASH, salt: 'not hex' }, /no hex salt/, false],
     [{ passwordHash: ADMIN_HASH, salt: 'abc' }, /no hex salt/, false],

@@ -69,7 +69,7 @@ async function failure(p: Promise<unknown>): Promise<EtlError> {
 const PY = String.raw`
 import json, math, sys
 mode, out = sys.argv[1], sys.argv[2]
-tr = "Enerji departman\u0131nda kimler \u00e7al\u0131\u015f\u0131yor? \u0130\u011e\u00dc\u015e\u00d6\u00c7 \u0131\u011f\u00fc\u015f\u00f6\u00e7"
+tr = "F\u0131r\u0131n b\u00f6l\u00fcm\u00fcnde kimler \u00e7al\u0131\u015f\u0131yor? \u0130\u011e\u00dc\u015e\u00d6\u00c7 \u0131\u011f\u00fc\u015f\u00f6\u00e7"
 data = {
   "_default": {
     "1": {"user": "\u00dcn\u00efcode \U0001F600", "n": 1, "f": 1.5, "t": True, "x": None},
@@ -567,7 +567,7 @@ test('memory stays flat on a ~150 MB file', async () => {
       const parts = [];
       for (let k = 0; k < 2000; k++) {
         id++;
-        parts.push('"' + id + '": {"user_id": "u' + (id % 977) + '", "role": "' + (id % 2 ? 'user' : 'assistant') + '", "content": "Enerji departman\u0131nda kimler \u00e7al\u0131\u015f\u0131yor? message number ' + id + ' with some padding text to look like a chat line", "timestamp": "2025-11-03T16:18:41.472461", "conversation_id": "d95a1156", "message_id": "0c714cf5-6d6-' + id + '"}');
+        parts.push('"' + id + '": {"user_id": "u' + (id % 977) + '", "role": "' + (id % 2 ? 'user' : 'assistant') + '", "content": "F\u0131r\u0131n b\u00f6l\u00fcm\u00fcnde kimler \u00e7al\u0131\u015f\u0131yor? message number ' + id + ' with some padding text to look like a chat line", "timestamp": "2025-11-03T16:18:41.472461", "conversation_id": "d95a1156", "message_id": "0c714cf5-6d6-' + id + '"}');
       }
       const s = (id > 2000 ? ', ' : '') + parts.join(', ');
       bytes += s.length;
