@@ -9,7 +9,8 @@ import type { Knex } from 'knex';
 import { migrateInTransaction, migrateLatest } from '../src/db/migrate';
 import { EtlError } from '../src/errors';
 import type { Check } from '../src/verify/checks';
-import { count, ID_MAP_DDL } from './projection';
+import type { Logger } from '../src/log';
+import { count, ID_MAP_DDL, slimCanonicalMessages } from './projection';
 import type { TargetSchema } from './target';
 
 /** A column etl writes: its PostgreSQL type (udt), the least width a varchar must allow, whether etl may write NULL. */
@@ -33,6 +34,8 @@ export interface AppSchema {
   ddl: string;
   /** Table → column → what etl writes there. */
   needed: Readonly<Record<string, Readonly<Record<string, AppColumn>>>>;
+  /** Enum types in public → the labels etl writes. */
+  enums?: Readonly<Record<string, readonly string[]>>;
   /** Tables of etl's own this target needs in the schema "etl" (after the id map). */
   etlDdl?: readonly string[];
 }
@@ -67,6 +70,17 @@ async function difference(knex: Knex, s: AppSchema): Promise<string | null> {
       if (need.nullable && !c.nullable) return `${at} is NOT NULL, where etl writes NULL`;
     }
   }
+  const enums: { name: string; labels: string[] }[] = (
+    await knex.raw(
+      `select t.typname as name, array_agg(e.enumlabel::text order by e.enumsortorder) as labels
+       from pg_type t join pg_enum e on e.enumtypid = t.oid where t.typnamespace = 'public'::regnamespace and t.typname = any(?) group by t.typname`,
+      [Object.keys(s.enums ?? {})],
+    )
+  ).rows;
+  for (const [name, labels] of Object.entries(s.enums ?? {})) {
+    const lacking = labels.filter((l) => !(enums.find((e) => e.name === name)?.labels ?? []).includes(l));
+    if (lacking.length) return `the enum public.${name} lacks ${lacking.join(', ')}`;
+  }
   return null;
 }
 
@@ -94,14 +108,15 @@ async function prepareApp(knex: Knex, s: AppSchema): Promise<string[]> {
 /** The TargetSchema of an application: its own tables in public, etl's in the schema "etl". */
 export function appSchema(s: AppSchema): TargetSchema {
   return {
-    async prepare(knex: Knex, record: boolean): Promise<string[]> {
+    async prepare(knex: Knex, record: boolean, log?: Logger): Promise<string[]> {
       if (await exists(knex, 'public.etl_runs')) {
         throw new EtlError('USAGE', `This database holds etl's own schema (--target etl) in public; load ${s.app} into the database ${s.app} uses, or use a new database.`);
       }
       const created = await prepareApp(knex, s);
       await knex.raw('create schema if not exists etl');
       for (const ddl of [ID_MAP_DDL, ...(s.etlDdl ?? [])]) await knex.raw(ddl);
-      const applied = record ? await migrateLatest(knex) : await migrateInTransaction(knex as Knex.Transaction);
+      const applied = record ? await migrateLatest(knex, log) : await migrateInTransaction(knex as Knex.Transaction);
+      await slimCanonicalMessages(knex);
       return [...created, ...applied];
     },
   };

@@ -2,18 +2,12 @@
  * ChatCore's schema as its only Alembic revision (18373129a302, "Initial migration") creates it on
  * PostgreSQL: SERIAL keys, two unique indexes per natural key, enums named by SQLAlchemy, and the
  * `alembic_version` row, so the app's own `alembic upgrade head` sees an up-to-date database.
- * Written from the research notes (shared/research/seed-formats.md §3, app-targets.md §1).
+ * Written from the research notes (shared/research/seed-formats.md §3, app-targets.md §1);
+ * loaders/app-schema.ts adds the alembic_version table and row, creates it and checks it.
  */
-export const CHATCORE_REVISION = '18373129a302';
+import { type AppSchema, col, varchar } from '../app-schema';
 
-/** Revisions whose schema etl knows; a database at any other is refused. */
-export const KNOWN_REVISIONS: readonly string[] = [CHATCORE_REVISION];
-
-export const CHATCORE_DDL = `
-CREATE TABLE public.alembic_version (
-  version_num VARCHAR(32) NOT NULL,
-  CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
-);
+const DDL = `
 CREATE TABLE public.users (
   username VARCHAR(50) NOT NULL,
   email VARCHAR(255),
@@ -135,76 +129,68 @@ CREATE INDEX idx_messages_user_id ON public.messages (user_id);
 CREATE INDEX ix_messages_conversation_id ON public.messages (conversation_id);
 CREATE UNIQUE INDEX ix_messages_message_id ON public.messages (message_id);
 CREATE INDEX ix_messages_user_id ON public.messages (user_id);
-INSERT INTO public.alembic_version (version_num) VALUES ('${CHATCORE_REVISION}');
 `;
 
-/**
- * The columns etl writes, as the catalog must show them for a load to be safe: udt name, the
- * least length a varchar must allow, and whether NULL must be accepted (etl writes NULL there).
- */
-export interface NeededColumn {
-  udt: string;
-  length?: number;
-  nullable?: boolean;
-}
-
-const varchar = (length: number, nullable = false): NeededColumn => ({ udt: 'varchar', length, nullable });
-const col = (udt: string, nullable = false): NeededColumn => ({ udt, nullable });
 const TSTZ = col('timestamptz', true);
 
-export const NEEDED: Readonly<Record<string, Readonly<Record<string, NeededColumn>>>> = {
-  users: {
-    id: col('int4'),
-    username: varchar(50),
-    email: varchar(255, true),
-    is_active: col('bool'),
-    is_admin: col('bool'),
-    password_hash: varchar(255),
-    salt: varchar(64),
-    mfa_enabled: col('bool'),
-    theme: varchar(20, true),
-    persona: varchar(50, true),
-    language: varchar(10, true),
-    created_at: TSTZ,
-    updated_at: TSTZ,
+export const CHATCORE_SCHEMA: AppSchema = {
+  app: 'ChatCore',
+  upgrade: "ChatCore's `alembic upgrade head`",
+  revisions: ['18373129a302'],
+  ddl: DDL,
+  // The columns etl writes, as the catalog must show them for a load to be safe.
+  needed: {
+    users: {
+      id: col('int4'),
+      username: varchar(50),
+      email: varchar(255, true),
+      is_active: col('bool'),
+      is_admin: col('bool'),
+      password_hash: varchar(255),
+      salt: varchar(64),
+      mfa_enabled: col('bool'),
+      theme: varchar(20, true),
+      persona: varchar(50, true),
+      language: varchar(10, true),
+      created_at: TSTZ,
+      updated_at: TSTZ,
+    },
+    conversations: {
+      id: col('int4'),
+      conversation_id: varchar(50),
+      title: varchar(200),
+      user_id: col('int4'),
+      is_active: col('bool'),
+      message_count: col('int4'),
+      created_at: TSTZ,
+      updated_at: TSTZ,
+    },
+    messages: {
+      id: col('int4'),
+      message_id: varchar(50),
+      role: col('message_role_enum', true),
+      content: col('text', true),
+      conversation_id: col('int4'),
+      user_id: col('int4'),
+      created_at: TSTZ,
+    },
+    sessions: {
+      id: col('int4'),
+      user_id: col('int4'),
+      access_jti: varchar(64),
+      created_at: TSTZ,
+      last_activity: TSTZ,
+      revoked: col('bool'),
+    },
+    documents: {
+      id: col('int4'),
+      doc_type: col('doc_type_enum', true),
+      body: col('jsonb', true),
+      created_at: TSTZ,
+    },
   },
-  conversations: {
-    id: col('int4'),
-    conversation_id: varchar(50),
-    title: varchar(200),
-    user_id: col('int4'),
-    is_active: col('bool'),
-    message_count: col('int4'),
-    created_at: TSTZ,
-    updated_at: TSTZ,
+  enums: {
+    message_role_enum: ['USER', 'ASSISTANT'],
+    doc_type_enum: ['employee', 'department', 'project', 'procedure', 'file'],
   },
-  messages: {
-    id: col('int4'),
-    message_id: varchar(50),
-    role: col('message_role_enum', true),
-    content: col('text', true),
-    conversation_id: col('int4'),
-    user_id: col('int4'),
-    created_at: TSTZ,
-  },
-  sessions: {
-    id: col('int4'),
-    user_id: col('int4'),
-    access_jti: varchar(64),
-    created_at: TSTZ,
-    last_activity: TSTZ,
-    revoked: col('bool'),
-  },
-  documents: {
-    id: col('int4'),
-    doc_type: col('doc_type_enum', true),
-    body: col('jsonb', true),
-    created_at: TSTZ,
-  },
-};
-
-/** Enum labels etl writes. */
-export const NEEDED_ENUMS: Readonly<Record<string, readonly string[]>> = {
-  message_role_enum: ['USER', 'ASSISTANT'],
-  doc_type_enum: ['employee', 'department', 'project', 'procedure', 'file'],
 };

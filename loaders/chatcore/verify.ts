@@ -9,14 +9,10 @@ import type { Knex } from 'knex';
 import { foldUsername } from '../../src/normalize/username';
 import { type Check, checkForeignKeys, checkNoPlaintextSecrets } from '../../src/verify/checks';
 import type { VerifyContext } from '../target';
-import { KNOWN_REVISIONS } from './ddl';
+import { checkNone, checkRevision } from '../app-schema';
+import { CHATCORE_SCHEMA } from './ddl';
 import { checkProjection, checkSequences, count } from '../projection';
 import { NO_PASSWORD_HASH, PROJECTIONS } from './project';
-
-async function rule(knex: Knex, name: string, sql: string, what: string): Promise<Check> {
-  const n = await count(knex, sql);
-  return { name, ok: n === 0, detail: n ? `${n} ${what}` : 'holds' };
-}
 
 async function usernames(knex: Knex): Promise<Check> {
   const rows: { id: number; username: string }[] = (await knex.raw('select id, username from public.users order by id')).rows;
@@ -29,27 +25,21 @@ async function usernames(knex: Knex): Promise<Check> {
   };
 }
 
-async function revision(knex: Knex): Promise<Check> {
-  const rows: string[] = (await knex.raw('select version_num from public.alembic_version')).rows.map((r: { version_num: string }) => r.version_num);
-  const ok = rows.length === 1 && KNOWN_REVISIONS.includes(rows[0]);
-  return { name: "ChatCore's Alembic revision is one etl knows", ok, detail: `alembic_version: ${rows.join(', ') || 'empty'}` };
-}
-
 export async function verify(knex: Knex, ctx: VerifyContext): Promise<Check[]> {
   const checks: Check[] = [];
   for (const p of PROJECTIONS) checks.push(await checkProjection(knex, 'ChatCore', p));
   checks.push(
-    await rule(
+    await checkNone(
       knex,
       "every ChatCore conversation's message_count equals its messages",
       'select 1 from public.conversations c where c.message_count <> (select count(*) from public.messages m where m.conversation_id = c.id)',
       'conversation(s) differ',
     ),
   );
-  checks.push(await rule(knex, 'every message belongs to its conversation\'s owner', 'select 1 from public.messages m join public.conversations c on c.id = m.conversation_id where m.user_id <> c.user_id', 'message(s) of another user'));
-  checks.push(await rule(knex, 'at most one active conversation per user', 'select 1 from public.conversations where is_active group by user_id having count(*) > 1', 'user(s) with several'));
+  checks.push(await checkNone(knex, 'every message belongs to its conversation\'s owner', 'select 1 from public.messages m join public.conversations c on c.id = m.conversation_id where m.user_id <> c.user_id', 'message(s) of another user'));
+  checks.push(await checkNone(knex, 'at most one active conversation per user', 'select 1 from public.conversations where is_active group by user_id having count(*) > 1', 'user(s) with several'));
   checks.push(
-    await rule(
+    await checkNone(
       knex,
       'dates where ChatCore reads them (users.created_at, conversations.created_at and updated_at)',
       'select id from public.users where created_at is null union all select id from public.conversations where created_at is null or updated_at is null',
@@ -60,7 +50,7 @@ export async function verify(knex: Knex, ctx: VerifyContext): Promise<Check[]> {
   const locked = await count(knex, `select 1 from public.users where password_hash = '${NO_PASSWORD_HASH}'`);
   checks.push({ name: 'users without a usable password cannot log in', ok: true, detail: `${locked} user(s) stored with a value ChatCore's login never accepts (no password in the source, or a hash ChatCore cannot verify)` });
   checks.push(await checkSequences(knex, 'ChatCore', PROJECTIONS));
-  checks.push(await revision(knex));
+  checks.push(await checkRevision(knex, CHATCORE_SCHEMA));
   checks.push(await checkForeignKeys(knex, 'public'));
   checks.push(await checkNoPlaintextSecrets(knex, ctx.secrets, ctx.unread, 'public'));
   return checks;

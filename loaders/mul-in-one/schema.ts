@@ -5,6 +5,7 @@
  */
 import type { Knex } from 'knex';
 import { EtlError } from '../../src/errors';
+import type { Logger } from '../../src/log';
 import { appSchema } from '../app-schema';
 import type { Owner, TargetSchema } from '../target';
 import { MUL_IN_ONE_SCHEMA } from './ddl';
@@ -28,9 +29,9 @@ async function checkOwner(knex: Knex, owner: Owner): Promise<void> {
 /** The schema of a run for `owner`: the owner is checked before the schema is created or anything written. */
 export function ownerSchema(owner: Owner): TargetSchema {
   return {
-    async prepare(knex: Knex, record: boolean): Promise<string[]> {
+    async prepare(knex: Knex, record: boolean, log?: Logger): Promise<string[]> {
       await checkOwner(knex, owner);
-      return mulInOneSchema.prepare(knex, record);
+      return mulInOneSchema.prepare(knex, record, log);
     },
   };
 }

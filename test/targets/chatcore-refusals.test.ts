@@ -60,7 +60,13 @@ describe('--target chatcore refuses what it cannot load, writing nothing', () =>
     await db.knex.raw('alter table public.conversations alter column title type varchar(100)');
     const narrow = await runEtl(['run', 'tinydb', FILE, '--target', 'chatcore'], { env: { DATABASE_URL: db.url } });
     expect(narrow.code).toBe(2);
-    expect(narrow.stderr).toMatch(/public\.conversations\.title is varchar\(100\), etl writes up to 200 characters/);
+    expect(narrow.stderr).toMatch(/public\.conversations\.title holds 100 characters, etl writes up to 200/);
+    await db.knex.raw('alter table public.conversations alter column title type varchar(200)');
+    await db.knex.raw(`alter type public.message_role_enum rename to old_role; create type public.message_role_enum as enum ('USER');
+      alter table public.messages alter column role type public.message_role_enum using role::text::public.message_role_enum`);
+    const labels = await runEtl(['run', 'tinydb', FILE, '--target', 'chatcore'], { env: { DATABASE_URL: db.url } });
+    expect(labels.code).toBe(2);
+    expect(labels.stderr).toMatch(/the enum public\.message_role_enum lacks ASSISTANT/);
     expect((await db.knex.raw('select count(*)::int as n from etl.etl_runs')).rows[0].n).toBe(0);
   });
 
