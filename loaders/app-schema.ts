@@ -8,10 +8,10 @@
 import type { Knex } from 'knex';
 import { migrateInTransaction, migrateLatest } from '../src/db/migrate';
 import { EtlError } from '../src/errors';
-import type { Check } from '../src/verify/checks';
+import { type Check, checkForeignKeys, checkNoPlaintextSecrets } from '../src/verify/checks';
 import type { Logger } from '../src/log';
 import { count, ID_MAP_DDL, slimCanonicalMessages } from './projection';
-import type { TargetSchema } from './target';
+import type { TargetSchema, VerifyContext } from './target';
 
 /** A column etl writes: its PostgreSQL type (udt), the least width a varchar must allow, whether etl may write NULL. */
 export interface AppColumn {
@@ -123,9 +123,14 @@ export function appSchema(s: AppSchema): TargetSchema {
 }
 
 /** For `etl verify`: the app's Alembic revision is one etl knows. */
-export async function checkRevision(knex: Knex, s: AppSchema): Promise<Check> {
+async function checkRevision(knex: Knex, s: AppSchema): Promise<Check> {
   const rows = await revisionsOf(knex);
   return { name: `${s.app}'s Alembic revision is one etl knows`, ok: rows.length === 1 && s.revisions.includes(rows[0]), detail: `alembic_version: ${rows.join(', ') || 'empty'}` };
+}
+
+/** For `etl verify`, every application target: a known Alembic revision, no orphan and no plaintext secret in public. */
+export async function checkAppSchema(knex: Knex, s: AppSchema, ctx: VerifyContext): Promise<Check[]> {
+  return [await checkRevision(knex, s), await checkForeignKeys(knex, 'public'), await checkNoPlaintextSecrets(knex, ctx.secrets, ctx.unread, 'public')];
 }
 
 /** For `etl verify`: a rule that holds when `sql` returns no row; the detail counts the rows that break it. */

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { globalRowId, rowId, tenantId } from '../src/normalize/ids';
 import { freshDatabase } from '../test/support/db';
 import { allStoredText, checksums, runIn, table } from '../test/support/pipeline';
-import { seedFolder } from '../test/support/seed-folder';
+import { expectSeedReport, seedCatalog, seedFolder } from '../test/support/seed-folder';
 import { sample } from './support/samples';
 
 /**
@@ -38,27 +38,17 @@ describe('real ITL seed files', () => {
     const dir = seedDir(v.commit);
     dirs.push(dir);
     const report = await runIn(db.knex, 'json-seeds', [dir]);
-    expect(report.mode).toBe('fresh');
-    expect(table(report, 'tenants')).toMatchObject({ read: 3, loaded: 3, merged: 0, rejected: 0 });
-    expect(table(report, 'llm_models')).toMatchObject({ read: 3, loaded: 3, rejected: 0 });
-    expect(table(report, 'base_tools')).toMatchObject({ read: 3, loaded: 3, rejected: 0 });
-    expect(table(report, 'agents')).toMatchObject({ read: 4, loaded: 4, rejected: 0 });
-    expect(table(report, 'tools')).toMatchObject({ read: 5, loaded: 5, rejected: 0 });
-    expect(table(report, 'agent_tools')).toMatchObject({ read: 6, loaded: 6, rejected: 0 });
-    expect(table(report, 'users')).toMatchObject({ ...v.users, merged: 0 });
-    expect(table(report, 'tenant_agents')).toMatchObject({ ...v.mapping, merged: 0 });
-    expect(report.tables.find((t) => t.table === 'documents')).toBeUndefined();
-    for (const t of report.tables) expect(t.loaded + t.merged + t.rejected).toBe(t.read);
+    expectSeedReport(report, { ...v, models: 3 });
+    const catalog = await seedCatalog(db.knex);
 
-    const tenants = await db.knex('tenants').orderBy('slug').select('id', 'slug', 'name', 'domain', 'status');
-    expect(tenants).toEqual([
+    expect(catalog.tenants).toEqual([
       { id: tenantId('default'), slug: 'default', name: 'default', domain: null, status: null },
       { id: tenantId('efms'), slug: 'efms', name: 'eFMS', domain: 'e-fleet-management', status: 'active' },
       { id: tenantId('etms'), slug: 'etms', name: 'eTMS', domain: 'e-transportation-management', status: 'active' },
       { id: tenantId('vela'), slug: 'vela', name: 'Vela', domain: 'vela-support', status: 'active' },
     ]);
 
-    const models = await db.knex('llm_models').orderBy('model_key').select('id', 'model_key', 'provider', 'model_name', 'context_window', 'input_cost_per_1m_tokens', 'output_cost_per_1m_tokens', 'is_active', 'supports_vision', 'supports_function_calling');
+    const { models, agents, tools, links } = catalog;
     expect(models.map((m) => [m.model_key, m.provider, m.model_name, m.context_window, Number(m.input_cost_per_1m_tokens), Number(m.output_cost_per_1m_tokens), m.is_active, m.supports_vision, m.supports_function_calling])).toEqual([
       ['llm_gemini_flash_2_0_openrouter', 'openrouter', 'google/gemini-2.0-flash-exp:free', 1000000, 0, 0, true, true, true],
       ['llm_gemini_flash_2_5', 'google', 'gemini-2.5-flash', 1000000, 0.075, 0.3, true, true, true],
@@ -66,12 +56,11 @@ describe('real ITL seed files', () => {
     ]);
     expect(models[1].id).toBe(globalRowId('llm_model', 'llm_gemini_flash_2_5'));
 
-    expect(await db.knex('base_tools').orderBy('tool_key').select('tool_key', 'name', 'category', 'tool_type')).toEqual([
+    expect(catalog.baseTools).toEqual([
       { tool_key: 'tool_base_http_get', name: 'HTTP GET Tool', category: 'api', tool_type: 'http' },
       { tool_key: 'tool_base_http_post', name: 'HTTP POST Tool', category: 'api', tool_type: 'http' },
       { tool_key: 'tool_base_rag', name: 'RAG Tool', category: 'knowledge', tool_type: 'rag' },
     ]);
-    const agents = await db.knex('agents').orderBy('agent_key').select('agent_key', 'name', 'agent_type', 'is_active', 'is_system', 'prompt_template');
     expect(agents.map((a) => [a.agent_key, a.name, a.agent_type, a.is_active, a.is_system])).toEqual([
       ['agent_debt', 'DebtAgent', 'domain', true, false],
       ['agent_guideline', 'GuidelineAgent', 'domain', true, false],
@@ -81,7 +70,6 @@ describe('real ITL seed files', () => {
     // the system prompt's \n escapes are real line breaks, Vietnamese text intact
     expect(agents[1].prompt_template).toMatch(/^Bạn là trợ lý AI chuyên nghiệp, hỗ trợ người dùng trả lời câu hỏi về hệ thống eTMS\.\n\nQUAN TRỌNG:\n1\. /);
 
-    const tools = await db.knex('tools as t').join('base_tools as b', 'b.id', 't.base_tool_id').orderBy('t.tool_key').select('t.tool_key', 't.name', 't.tool_type', 'b.tool_key as base', 't.config', 't.input_schema');
     expect(tools.map((t) => [t.tool_key, t.name, t.tool_type, t.base])).toEqual([
       ['config_get_customer_debt_by_mst', 'get_customer_debt_by_mst', 'http_get', 'tool_base_http_get'],
       ['config_get_salesman_debt', 'get_salesman_debt', 'http_get', 'tool_base_http_get'],
@@ -98,7 +86,6 @@ describe('real ITL seed files', () => {
     });
     expect(tools[0].input_schema).toEqual({ type: 'object', properties: { tax_code: { type: 'string', description: 'Customer tax code (MST)' } }, required: ['tax_code'] });
 
-    const links = await db.knex('agent_tools as l').join('agents as a', 'a.id', 'l.agent_id').join('tools as t', 't.id', 'l.tool_id').orderBy('l.priority').select('a.name as agent', 't.name as tool', 'l.priority', 'l.etl_source');
     expect(links.map((l) => [l.agent, l.tool, l.priority])).toEqual([
       ['SupervisorAgent', 'search_knowledge_base', 1],
       ['GuidelineAgent', 'search_knowledge_base', 2],

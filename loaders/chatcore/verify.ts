@@ -7,9 +7,9 @@
  */
 import type { Knex } from 'knex';
 import { foldUsername } from '../../src/normalize/username';
-import { type Check, checkForeignKeys, checkNoPlaintextSecrets } from '../../src/verify/checks';
+import type { Check } from '../../src/verify/checks';
 import type { VerifyContext } from '../target';
-import { checkNone, checkRevision } from '../app-schema';
+import { checkAppSchema, checkNone } from '../app-schema';
 import { CHATCORE_SCHEMA } from './ddl';
 import { checkProjection, checkSequences, count } from '../projection';
 import { NO_PASSWORD_HASH, PROJECTIONS } from './project';
@@ -50,8 +50,6 @@ export async function verify(knex: Knex, ctx: VerifyContext): Promise<Check[]> {
   const locked = await count(knex, `select 1 from public.users where password_hash = '${NO_PASSWORD_HASH}'`);
   checks.push({ name: 'users without a usable password cannot log in', ok: true, detail: `${locked} user(s) stored with a value ChatCore's login never accepts (no password in the source, or a hash ChatCore cannot verify)` });
   checks.push(await checkSequences(knex, 'ChatCore', PROJECTIONS));
-  checks.push(await checkRevision(knex, CHATCORE_SCHEMA));
-  checks.push(await checkForeignKeys(knex, 'public'));
-  checks.push(await checkNoPlaintextSecrets(knex, ctx.secrets, ctx.unread, 'public'));
+  checks.push(...(await checkAppSchema(knex, CHATCORE_SCHEMA, ctx)));
   return checks;
 }

@@ -6,9 +6,9 @@
  * plaintext secret.
  */
 import type { Knex } from 'knex';
-import { type Check, checkForeignKeys, checkNoPlaintextSecrets } from '../../src/verify/checks';
+import type { Check } from '../../src/verify/checks';
 import { checkStoredKeys } from '../api-keys';
-import { checkNone, checkRevision } from '../app-schema';
+import { checkAppSchema, checkNone } from '../app-schema';
 import { count } from '../projection';
 import type { VerifyContext } from '../target';
 import { checkUuidProjection } from '../uuid-projection';
@@ -45,8 +45,6 @@ export async function verify(knex: Knex, ctx: VerifyContext): Promise<Check[]> {
   );
   const locked = await count(knex, `select 1 from public.users where status = '${NO_PASSWORD_STATUS}'`);
   checks.push({ name: 'users without a password in the source', ok: true, detail: `${locked} user(s) with status ${NO_PASSWORD_STATUS}: ITL refuses their login until a password is set` });
-  checks.push(await checkRevision(knex, ITL_SCHEMA));
-  checks.push(await checkForeignKeys(knex, 'public'));
-  checks.push(await checkNoPlaintextSecrets(knex, ctx.secrets, ctx.unread, 'public'));
+  checks.push(...(await checkAppSchema(knex, ITL_SCHEMA, ctx)));
   return checks;
 }

@@ -5,8 +5,8 @@
  * sequences, the Alembic revision, foreign keys and no plaintext secret.
  */
 import type { Knex } from 'knex';
-import { type Check, checkForeignKeys, checkNoPlaintextSecrets } from '../../src/verify/checks';
-import { checkNone, checkRevision } from '../app-schema';
+import type { Check } from '../../src/verify/checks';
+import { checkAppSchema, checkNone } from '../app-schema';
 import { checkProjection, checkSequences } from '../projection';
 import type { VerifyContext } from '../target';
 import { MUL_IN_ONE_SCHEMA } from './ddl';
@@ -34,8 +34,6 @@ export async function verify(knex: Knex, ctx: VerifyContext): Promise<Check[]> {
     ),
   );
   checks.push(await checkSequences(knex, 'Mul-in-One', PROJECTIONS));
-  checks.push(await checkRevision(knex, MUL_IN_ONE_SCHEMA));
-  checks.push(await checkForeignKeys(knex, 'public'));
-  checks.push(await checkNoPlaintextSecrets(knex, ctx.secrets, ctx.unread, 'public'));
+  checks.push(...(await checkAppSchema(knex, MUL_IN_ONE_SCHEMA, ctx)));
   return checks;
 }

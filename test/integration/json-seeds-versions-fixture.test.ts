@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import { globalRowId, rowId, tenantId } from '../../src/normalize/ids';
 import { freshDatabase } from '../support/db';
 import { allStoredText, checksums, runIn, table } from '../support/pipeline';
-import { seedFolder } from '../support/seed-folder';
+import { expectSeedReport, seedCatalog, seedFolder } from '../support/seed-folder';
 
 const DIR = path.resolve(__dirname, '../../fixtures/seed-versions');
 const CHATCORE = path.resolve(__dirname, '../../fixtures/chatcore');
@@ -45,39 +45,28 @@ describe('fixtures/seed-versions: the two ITL seed folder versions', () => {
   test.each(VERSIONS)('version $version loads with the hand-derived rows, and a rerun changes nothing', async (v) => {
     const dir = seedDir(v.version);
     const report = await runIn(db.knex, 'json-seeds', [dir]);
-    expect(report.mode).toBe('fresh');
-    expect(table(report, 'tenants')).toMatchObject({ read: 3, loaded: 3, merged: 0, rejected: 0 });
-    expect(table(report, 'llm_models')).toMatchObject({ read: 2, loaded: 2, rejected: 0 });
-    expect(table(report, 'base_tools')).toMatchObject({ read: 3, loaded: 3, rejected: 0 });
-    expect(table(report, 'agents')).toMatchObject({ read: 4, loaded: 4, rejected: 0 });
-    expect(table(report, 'tools')).toMatchObject({ read: 5, loaded: 5, rejected: 0 });
-    expect(table(report, 'agent_tools')).toMatchObject({ read: 6, loaded: 6, rejected: 0 });
-    expect(table(report, 'users')).toMatchObject({ ...v.users, merged: 0 });
-    expect(table(report, 'tenant_agents')).toMatchObject({ ...v.mapping, merged: 0 });
-    expect(report.tables.find((t) => t.table === 'documents')).toBeUndefined();
-    for (const t of report.tables) expect(t.loaded + t.merged + t.rejected).toBe(t.read);
+    expectSeedReport(report, { ...v, models: 2 });
+    const catalog = await seedCatalog(db.knex);
 
-    const tenants = await db.knex('tenants').orderBy('slug').select('id', 'slug', 'name', 'domain', 'status');
-    expect(tenants).toEqual([
+    expect(catalog.tenants).toEqual([
       { id: tenantId('default'), slug: 'default', name: 'default', domain: null, status: null },
       { id: tenantId('eshop'), slug: 'eshop', name: 'eShop', domain: 'e-shop-helpdesk', status: 'active' },
       { id: tenantId('kappa'), slug: 'kappa', name: 'Kappa', domain: 'kappa-care', status: 'active' },
       { id: tenantId('logix'), slug: 'logix', name: 'LogiX', domain: 'logix-freight', status: 'active' },
     ]);
 
-    const models = await db.knex('llm_models').orderBy('model_key').select('id', 'model_key', 'provider', 'model_name', 'context_window', 'input_cost_per_1m_tokens', 'output_cost_per_1m_tokens', 'is_active', 'supports_vision', 'supports_function_calling');
+    const { models, agents, tools, links } = catalog;
     expect(models.map((m) => [m.model_key, m.provider, m.model_name, m.context_window, Number(m.input_cost_per_1m_tokens), Number(m.output_cost_per_1m_tokens), m.is_active, m.supports_vision, m.supports_function_calling])).toEqual([
       ['llm_fixture_free', 'fixture-router', 'fixture/small:free', 32000, 0, 0, true, false, true],
       ['llm_fixture_large', 'fixture-cloud', 'fixture/large-2', 200000, 1.25, 5.5, true, true, true],
     ]);
     expect(models[1].id).toBe(globalRowId('llm_model', 'llm_fixture_large'));
 
-    expect(await db.knex('base_tools').orderBy('tool_key').select('tool_key', 'name', 'category', 'tool_type')).toEqual([
+    expect(catalog.baseTools).toEqual([
       { tool_key: 'tool_base_get', name: 'GET Tool', category: 'api', tool_type: 'http' },
       { tool_key: 'tool_base_post', name: 'POST Tool', category: 'api', tool_type: 'http' },
       { tool_key: 'tool_base_search', name: 'Search Tool', category: 'knowledge', tool_type: 'rag' },
     ]);
-    const agents = await db.knex('agents').orderBy('agent_key').select('agent_key', 'name', 'agent_type', 'is_active', 'is_system', 'prompt_template');
     expect(agents.map((a) => [a.agent_key, a.name, a.agent_type, a.is_active, a.is_system])).toEqual([
       ['agent_debt', 'BillingAgent', 'domain', true, false],
       ['agent_guideline', 'HandbookAgent', 'domain', true, false],
@@ -87,7 +76,6 @@ describe('fixtures/seed-versions: the two ITL seed folder versions', () => {
     // the system prompt's \n escapes are real line breaks, Vietnamese text intact
     expect(agents[1].prompt_template).toBe('Bạn là trợ lý tra cứu sổ tay nhân viên của kho hàng.\n\nLƯU Ý:\n1. Chỉ trả lời dựa trên tài liệu.\n2. Không biết thì nói không biết.');
 
-    const tools = await db.knex('tools as t').join('base_tools as b', 'b.id', 't.base_tool_id').orderBy('t.tool_key').select('t.tool_key', 't.name', 't.tool_type', 'b.tool_key as base', 't.config', 't.input_schema');
     expect(tools.map((t) => [t.tool_key, t.name, t.tool_type, t.base])).toEqual([
       ['config_get_customer_debt_by_mst', 'invoices_by_tax_id', 'http_get', 'tool_base_get'],
       ['config_get_salesman_debt', 'invoices_by_seller', 'http_get', 'tool_base_get'],
@@ -98,7 +86,6 @@ describe('fixtures/seed-versions: the two ITL seed folder versions', () => {
     expect(tools[0].config).toEqual({ method: 'GET', base_url: 'https://billing.fixture.example', endpoint: '/v2/customers/{tax_id}/invoices', timeout: 20, headers: { Accept: 'application/json' } });
     expect(tools[0].input_schema).toEqual({ type: 'object', properties: { tax_id: { type: 'string', description: 'customer tax id' } }, required: ['tax_id'] });
 
-    const links = await db.knex('agent_tools as l').join('agents as a', 'a.id', 'l.agent_id').join('tools as t', 't.id', 'l.tool_id').orderBy('l.priority').select('a.name as agent', 't.name as tool', 'l.priority');
     expect(links.map((l) => [l.agent, l.tool, l.priority])).toEqual([
       ['Dispatcher', 'handbook_search', 1],
       ['HandbookAgent', 'handbook_search', 2],

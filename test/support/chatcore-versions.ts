@@ -58,3 +58,18 @@ export async function expectVersionLoads(knex: Knex, file: string, v: ChatCoreVe
   expect(table(restarted, 'messages')).toMatchObject({ read: v.messages, loaded: v.messages, merged: 0 });
   expect(await checksums(knex)).toEqual(before);
 }
+
+/**
+ * Every version loaded in order into one database: the newest version's messages include all
+ * earlier ones, the five versions' session tokens all differ, no user stays inferred, five runs.
+ */
+export async function expectVersionsUnion(knex: Knex, files: readonly string[], messages: number): Promise<void> {
+  for (const f of files) await runIn(knex, 'tinydb', [f]);
+  const counts = await rowCounts(knex);
+  expect(counts.messages).toBe(messages);
+  expect(counts.users).toBe(3);
+  expect(counts.auth_sessions).toBe(5);
+  const inferred = await knex('users').where({ inferred: true }).count<{ count: string }[]>('* as count');
+  expect(Number(inferred[0].count)).toBe(0);
+  expect(Number((await knex('etl_runs').count<{ count: string }[]>('* as count'))[0].count)).toBe(5);
+}
