@@ -48,10 +48,13 @@ export class BcryptPool {
     });
   }
 
-  /** Stops the workers; queued hashes fail. For tests and a clean exit; the pool restarts on the next hash. */
+  /** Stops the workers; hashes not yet done fail. The pool starts again on the next hash. */
   async close(): Promise<void> {
-    for (const job of this.queue.splice(0)) job.reject(new Error('the bcrypt pool was closed'));
-    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
+    const closed = new Error('the bcrypt pool was closed');
+    const slots = this.slots.splice(0);
+    for (const job of [...slots.flatMap((s) => (s.job ? [s.job] : [])), ...this.queue.splice(0)]) job.reject(closed);
+    for (const s of slots) s.job = null;
+    await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
   private dispatch(): void {
@@ -76,6 +79,7 @@ export class BcryptPool {
       return job;
     };
     worker.on('message', (m: { hash?: string; error?: string }) => {
+      if (!slot.job) return; // the pool was closed meanwhile
       const job = settle();
       if (m.hash !== undefined) job.resolve(m.hash);
       else job.reject(new Error(`bcrypt failed: ${m.error}`));
