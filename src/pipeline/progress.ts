@@ -122,12 +122,12 @@ function duration(seconds: number): string {
 
 /**
  * The time left at the average pace since the start: (1 - f) of the work at the speed of the
- * (f - from) done in the elapsed time. Unknown until something was done.
+ * (f - from) done in the elapsed time. Unknown until something was done (a stream: its first batch).
  */
 function eta(g: Gauge, now: number): string {
   const secs = (now - g.t0) / 1000;
   if (g.at >= 1) return `done in ${duration(secs)}`;
-  if (g.at <= g.from || secs < 1) return 'ETA --';
+  if (g.at <= g.from) return 'ETA --';
   return `ETA ${duration(((1 - g.at) * secs) / (g.at - g.from))}`;
 }
 

@@ -27,14 +27,14 @@ describe('progress on a terminal', () => {
 
   test('one line per stream with a bar, rows/s and an ETA; log records whole above them; JSON lines off a terminal', async () => {
     const file = path.join(dir, 'chat.json');
-    await generateChatCore(file, { messages: 40_000 });
+    await generateChatCore(file, { messages: 20_000 });
     const env = { DATABASE_URL: db.url, ETL_LOG_LEVEL: 'info' };
     const r = await runEtlOnTerminal(['run', 'tinydb', file, '--batch-size', '500'], env);
     expect(r.code).toBe(0);
 
     // While the messages load: a bar, rows/s and an ETA computed from the bytes loaded
     const drawn = r.output.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').split(/\r?\n|\r/);
-    expect(drawn).toContainEqual(expect.stringMatching(new RegExp(bar('chat_history', '[\\d,]+/40,000').source + 'ETA \\d+(s|m\\d\\ds)$')));
+    expect(drawn).toContainEqual(expect.stringMatching(new RegExp(bar('chat_history', '[\\d,]+/20,000').source + 'ETA \\d+(s|m\\d\\ds)$')));
     expect(drawn).toContainEqual(expect.stringMatching(/^check chat\.json\s+\[[█░]{20}\]\s+\d+%\s+\d+\/\d+ MiB\s+\d+ MiB\/s\s+/));
 
     // What stays on the screen: every log record on one whole line, in order, and the final bars
@@ -48,7 +48,7 @@ describe('progress on a terminal', () => {
     // no record begins inside another line (a record torn by a redraw would)
     expect(lines.filter((l) => /.\[\d\d:\d\d:\d\d\] (INFO|WARN)/.test(l))).toEqual([]);
     expect(lines).toContainEqual(expect.stringMatching(/^check chat\.json\s+\[█{20}\] 100%\s+\d+\/\d+ MiB .* done in \d+s$/));
-    expect(lines).toContainEqual(expect.stringMatching(new RegExp(bar('chat_history', '40,000/40,000').source + 'done in \\d+(s|m\\d\\ds)$')));
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(bar('chat_history', '20,000/20,000').source + 'done in \\d+(s|m\\d\\ds)$')));
     for (const stream of ['users', 'conversations', 'sessions']) expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${stream}\\s+\\[█{20}\\] 100%`)));
     // the log lines scroll above the progress lines, the report follows them
     const lastLog = lines.findLastIndex((l) => LOG_LINE.test(l));
