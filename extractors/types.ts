@@ -213,7 +213,7 @@ export interface SourceStream {
   entity: EntityKind;
   source: SourceFile;
   count: number;
-  /** The stream's byte range of its source file, where it reads that range in order: progress by bytes read. */
+  /** The stream's byte range of its source file, where it reads that range in order (progress is measured in its bytes). */
   bytes?: { start: number; end: number };
   read(fromOrdinal: number): AsyncIterable<SourceRecord[]>;
 }
