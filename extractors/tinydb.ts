@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { EtlError } from '../src/errors';
 import { own } from '../src/own';
-import { preflightTinyDb, readTinyDbTable, type TinyDbIndex } from '../src/scan/tinydb-scan';
+import { preflightTinyDb, readTinyDbTable, type TinyDbIndex, type TinyDbTable } from '../src/scan/tinydb-scan';
 import { addDocumentsDir } from './json-documents';
 import type { ChatKind, Entity, Extractor, ExtractorOptions, OpenedSources, SourceFile, SourceStream } from './types';
 
@@ -78,12 +78,14 @@ export function chatCoreEntity(kind: ChatKind, doc: Doc): Entity {
   }
 }
 
-function tableStream(index: TinyDbIndex, source: SourceFile, table: string, count: number, kind: ChatKind): SourceStream {
+function tableStream(index: TinyDbIndex, source: SourceFile, t: TinyDbTable, kind: ChatKind): SourceStream {
+  const { name: table, count } = t;
   return {
     name: table,
     entity: kind,
     source,
     count,
+    bytes: t.ordered ? { start: t.start, end: t.end } : undefined,
     async *read(fromOrdinal: number) {
       for await (const docs of readTinyDbTable(index, table, fromOrdinal)) {
         yield docs.map((d) => ({
@@ -91,6 +93,7 @@ function tableStream(index: TinyDbIndex, source: SourceFile, table: string, coun
           ordinal: d.ordinal,
           entity: chatCoreEntity(kind, d.doc),
           raw: d.doc,
+          offset: d.offset,
         }));
       }
     },
@@ -100,7 +103,7 @@ function tableStream(index: TinyDbIndex, source: SourceFile, table: string, coun
 async function open(paths: string[], options: ExtractorOptions): Promise<OpenedSources> {
   if (paths.length !== 1) throw new EtlError('USAGE', `etl run tinydb takes one TinyDB file, got ${paths.length}; run it once per file.`);
   // Messages name the file as the user typed it; the run records its absolute path.
-  const index = await preflightTinyDb(paths[0]);
+  const index = await preflightTinyDb(paths[0], { onBytes: (read, size) => options.onPreflight?.(paths[0], read, size) });
   const source: SourceFile = { path: path.resolve(index.path), sha256: index.sha256, size: index.size };
   const streams: SourceStream[] = [];
   const notes: string[] = [];
@@ -117,7 +120,7 @@ async function open(paths: string[], options: ExtractorOptions): Promise<OpenedS
         `${paths[0]} has a table "${t.name}" (${t.count} records) that etl does not know; map it with --map ${t.name}=user|conversation|message|session, or skip it with --map ${t.name}=ignore.`,
       );
     }
-    streams.push(tableStream(index, source, t.name, t.count, mapped));
+    streams.push(tableStream(index, source, t, mapped));
   }
   if (index.nonFinite) notes.push(`${index.nonFinite} NaN/Infinity values (or numbers too large for a double, like 1e400) were read as null`);
   if (index.bigInts) notes.push(`${index.bigInts} integers beyond 2^53 were kept as exact decimal text`);

@@ -202,6 +202,8 @@ export interface SourceRecord<E extends Entity = Entity> {
   entity: E;
   /** The record as the source holds it, for reject reports (secrets are redacted when written). */
   raw: unknown;
+  /** Byte offset of the record in its source file, where the stream reads the file in order (progress). */
+  offset?: number;
 }
 
 /** One ordered stream of records of a single entity kind from one source file. */
@@ -211,6 +213,8 @@ export interface SourceStream {
   entity: EntityKind;
   source: SourceFile;
   count: number;
+  /** The stream's byte range of its source file, where it reads that range in order (progress is measured in its bytes). */
+  bytes?: { start: number; end: number };
   read(fromOrdinal: number): AsyncIterable<SourceRecord[]>;
 }
 
@@ -228,6 +232,8 @@ export interface ExtractorOptions {
   /** Extra source-table → entity mappings given by the user (`--map table=entity`). */
   tableMap: Record<string, ChatKind | 'ignore'>;
   documentsDir?: string;
+  /** Bytes of a big source file checked so far by the preflight pass, for a progress line. */
+  onPreflight?(file: string, read: number, size: number): void;
 }
 
 export interface Extractor {

@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import { prettyFactory } from 'pino-pretty';
 import { redactRecord, redactText } from './secrets/redact';
+import { oneLine, stderrArea } from './status-area';
 
 export type { Logger };
 
@@ -29,10 +30,16 @@ export function createLogger(opts: LogOptions = {}): Logger {
     },
   };
   const usePretty = opts.pretty ?? Boolean(process.stderr.isTTY);
-  const dest = usePretty
-    ? pretty({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' })
-    : pino.destination({ dest: 2, sync: true });
-  return pino(options, dest);
+  return pino(options, usePretty ? readableLines() : pino.destination({ dest: 2, sync: true }));
+}
+
+/**
+ * One readable line per record, written above the progress lines (src/status-area.ts): fields
+ * and errors as compact JSON on the same line (pino-pretty would print an `err` over several).
+ */
+function readableLines(): { write(record: string): void } {
+  const format = prettyFactory({ colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss', singleLine: true, errorLikeObjectKeys: [] });
+  return { write: (record) => stderrArea.print(oneLine(format(record))) };
 }
 
 /** What a log line says about an error: its type, code and message (secrets masked), no stack. */

@@ -136,14 +136,15 @@ export async function runCommand(pipeline: string, sources: string[], o: RunComm
   // Preflight before connecting: a bad source writes nothing, not even the schema.
   const tableMap = parseTableMap(o.map);
   const tenantMap = await readTenantMap(o.tenantMap);
-  const opened = await extractor.open(sources, { tableMap, documentsDir: o.documents });
+  const progress = createProgress(log, Boolean(process.stderr.isTTY) && !o.json);
+  // The preflight's progress line stays on the screen, complete or where a bad source stopped it.
+  const opened = await extractor.open(sources, { tableMap, documentsDir: o.documents, onPreflight: (file, read, size) => progress.preflight(file, read, size) }).finally(() => progress.stop());
   checkTarget(target, pipeline, opened, o.tenant !== undefined);
   // The key first: a run refused for want of one says one sentence, without the sources' notes.
   const fernet = encryptionKey(target.apiKeys ?? ETL_KEYS, opened.secrets ?? 0, o.allowPlaintextKeys, log);
   for (const note of opened.notes) log.warn(note);
   const db = await openTarget({ databaseUrl: o.database, cwd: process.cwd(), log, poolMax: o.concurrency + 3 });
   try {
-    const progress = createProgress(log, Boolean(process.stderr.isTTY) && !o.json);
     const report = await runPipeline(
       db.knex,
       {

@@ -1,5 +1,5 @@
-import { hash as bcryptHash } from 'bcrypt';
 import { EtlError } from '../errors';
+import { bcryptPool } from '../secrets/bcrypt-pool';
 
 /** Raw values from a legacy user record. */
 export type PasswordInput = { passwordHash?: unknown; salt?: unknown; password?: unknown };
@@ -74,12 +74,12 @@ function typeName(v: unknown): string {
   return /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`;
 }
 
-/** bcrypt (`$2b$`) for a plaintext-only legacy password. */
+/** bcrypt (`$2b$`) for a plaintext-only legacy password, on the worker threads of `bcryptPool`. */
 export async function hashPlaintext(plaintext: string, cost: number): Promise<string> {
   if (!Number.isInteger(cost) || cost < 4 || cost > 31) {
     throw new EtlError('USAGE', `Invalid bcrypt cost ${cost}; use a whole number from 4 to 31.`);
   }
-  return bcryptHash(plaintext, cost);
+  return bcryptPool.hash(plaintext, cost);
 }
 
 /**

@@ -243,7 +243,7 @@ async function runLocked(knex: Knex, run: RunContext, lock?: RunLock): Promise<{
         await settleAll(
           streams.map((stream) =>
             limit(async () => {
-              const c = await runStream(stream, {
+              const c = await runStream(progress.track(stream), {
                 knex,
                 runId,
                 pipeline: extractor.name,

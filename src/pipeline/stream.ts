@@ -1,7 +1,5 @@
 import type { Knex } from 'knex';
 import { EtlError } from '../errors';
-import pLimit from 'p-limit';
-import os from 'node:os';
 import type { SourceRecord, SourceStream } from '../../extractors/types';
 import type { AnyRow, ApiProfileRow, UserRow } from '../../loaders/rows';
 import { type RejectEntry, writeRejects } from '../../loaders/rejects';
@@ -16,6 +14,7 @@ import { addCounts, type StreamCounts } from './counts';
 import type { Logger } from '../log';
 import { withRetry } from '../db/retry';
 import type { RunLock } from './lock';
+import { hashPassword } from './hash-stage';
 
 export interface StreamOptions {
   knex: Knex;
@@ -48,9 +47,6 @@ interface Prepared {
   position: number;
 }
 
-/** bcrypt runs in libuv's pool; more parallel hashes than cores gain nothing (research §7). */
-const hashLimit = pLimit(Math.max(1, os.availableParallelism()));
-
 function addNotes(into: Partial<StreamCounts>, notes: Notes): void {
   for (const [k, v] of Object.entries(notes) as [keyof Notes, number][]) into[k] = (into[k] ?? 0) + v;
 }
@@ -72,7 +68,7 @@ async function prepare(records: SourceRecord[], stream: SourceStream, ctx: Norma
     if (n.plaintext !== undefined) {
       const row = n.row as UserRow;
       const plaintext = n.plaintext;
-      hashes.push(hashLimit(async () => void (row.password_hash = await target.hashPlaintext(plaintext, bcryptCost))));
+      hashes.push(hashPassword(() => target.hashPlaintext(plaintext, bcryptCost)).then((hash) => void (row.password_hash = hash)));
     }
     if (n.secret !== undefined) {
       const row = n.row as ApiProfileRow;

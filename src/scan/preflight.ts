@@ -91,6 +91,7 @@ export async function preflightTinyDb(path: string, opts?: ScanOptions): Promise
     scanner.push(chunk);
     utf8.push(chunk, size);
     size += chunk.length;
+    opts?.onBytes?.(size, before.size);
   });
   scanner.end();
   utf8.end(size);

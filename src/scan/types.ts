@@ -75,6 +75,8 @@ export interface TinyDbDoc {
 export interface ScanOptions {
   /** Read size in bytes; default 1 MiB. Tests use tiny values to exercise chunk boundaries. */
   chunkSize?: number;
+  /** Called after each chunk of a whole-file pass with the bytes read so far and the file's size (progress). */
+  onBytes?(read: number, size: number): void;
 }
 
 export interface ReadOptions extends ScanOptions {

@@ -25,4 +25,17 @@ describe('log lines', () => {
     expect(line.apiKeys).toBe(3);
     expect(line.msg).toBe('host=db password=[REDACTED] and [REDACTED]');
   });
+
+  test('readable lines (a terminal): one line a record, an error and a newline in the message included, secrets masked', async () => {
+    const code = `const { createLogger } = require('./dist/src/log.js'); const log = createLogger({ pretty: true });
+      log.error({ err: Object.assign(new Error('first\\nsecond at postgres://etl:hunter2@db/chat'), { code: 'E_X' }) }, 'it failed:\\nsee above');
+      log.info({ stream: 'users', n: 3 }, 'stream finished');`;
+    const r = await runCommand(process.execPath, ['-e', code], { env: { ETL_LOG_LEVEL: 'info' } });
+    expect(r.code).toBe(0);
+    const lines = r.stderr.replace(/\x1b\[[0-9;]*m/g, '').trim().split('\n');
+    expect(lines).toEqual([
+      expect.stringMatching(/^\[\d\d:\d\d:\d\d\] ERROR: it failed: ⏎ see above \{"err":\{"type":"Error","code":"E_X","message":"first\\nsecond at postgres:\/\/etl:\[REDACTED\]@db\/chat"\}\}$/),
+      expect.stringMatching(/^\[\d\d:\d\d:\d\d\] INFO: stream finished \{"stream":"users","n":3\}$/),
+    ]);
+  });
 });

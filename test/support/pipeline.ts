@@ -7,7 +7,7 @@ import { silentLogger } from '../../src/log';
 import type { Progress } from '../../src/pipeline/progress';
 import { type RunOptions, type RunReport, runPipeline } from '../../src/pipeline/run';
 
-export const quietProgress: Progress = { start() {}, update() {}, stop() {} };
+export const quietProgress: Progress = { start() {}, update() {}, track: (s) => s, preflight() {}, stop() {} };
 
 export const DATA_TABLES = ['tenants', 'users', 'conversations', 'messages', 'auth_sessions', 'documents'] as const;
 
