@@ -26,16 +26,19 @@ function selectExpr(column: string, type: string | undefined): string {
   return q(column);
 }
 
-/** Every row of `table`, a page at a time (keyset on id), with `columns` in the source side's form. */
-export async function* readRows(knex: Knex, table: string, columns: readonly string[]): AsyncGenerator<ActualRow[]> {
+/** The rows of `table` with ids in [lo, hi) (null: open), a page at a time (keyset on id), with `columns` in the source side's form. */
+export async function* readRows(knex: Knex, table: string, columns: readonly string[], range: { lo: string | null; hi: string | null }): AsyncGenerator<ActualRow[]> {
   const types = await columnTypes(knex, table);
   const select = columns.map((c, i) => `${selectExpr(c, types.get(c))} as c${i}`).join(', ');
   const runId = types.has('etl_run_id') ? 'etl_run_id::text' : 'null::text';
   let after: string | null = null;
   for (;;) {
+    const bounds: [string, string | null][] = [after === null ? ['id >= ?::uuid', range.lo] : ['id > ?::uuid', after], ['id < ?::uuid', range.hi]];
+    const where = bounds.filter(([, v]) => v !== null);
+    const bindings = where.map(([, v]) => v!);
     const res: { rows: Record<string, unknown>[] } = await knex.raw(
-      `select id::text as _id, ${runId} as _run, ${select} from ${q(table)} ${after === null ? '' : 'where id > ?::uuid'} order by id limit ${PAGE}`,
-      after === null ? [] : [after],
+      `select id::text as _id, ${runId} as _run, ${select} from ${q(table)} ${where.length ? `where ${where.map(([sql]) => sql).join(' and ')}` : ''} order by id limit ${PAGE}`,
+      bindings,
     );
     if (res.rows.length === 0) return;
     yield res.rows.map((r) => ({ id: r._id as string, etl_run_id: r._run as string | null, values: columns.map((_, i) => r[`c${i}`]) }));

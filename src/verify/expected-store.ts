@@ -1,0 +1,166 @@
+/**
+ * Where verify keeps the rows the sources give, in bounded memory: one fixed-size record per
+ * occurrence (id, row hash, order, stream, source, locator), in 256 buckets per table by the id's
+ * first byte, spilled to files in a temporary folder once the buffers reach SPILL_BYTES. The
+ * comparison then reads a few buckets at a time (an id range), sorted by id and order of loading.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const RECORD = 56;
+const BUCKETS = 256;
+/** Buffered bytes over all tables before everything is written out. */
+const SPILL_BYTES = 32 * 2 ** 20;
+/** Occurrences per id range compared at once (the memory of the comparison). */
+const RANGE_RECORDS = 100_000;
+
+/** One record of the sources that (may) make a row: the writer's order decides what becomes of it. */
+export interface Occurrence {
+  id: string;
+  /** rowhash.ts's hash: 16 latin1 characters. */
+  hash: string;
+  seq: number;
+  /** Index of the stream whose figures it counts in; -1 for a row no record counts (inferred, the run's tenant). */
+  stream: number;
+  source: string;
+  /** A 64-bit hash of the locator (only compared for equality). */
+  locator: string;
+}
+
+/** An id range of a table: [lo, hi), null for open ends, and its occurrences sorted by (id, seq). */
+export interface IdRange {
+  lo: string | null;
+  hi: string | null;
+  occurrences: Occurrence[];
+}
+
+class Bucket {
+  buf = Buffer.alloc(0);
+  used = 0;
+  spilled = false;
+}
+
+/** A cheap 64-bit hash (two 32-bit FNV-1a variants) of a locator, as 16 hex digits. */
+function locatorHash(s: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+}
+
+function uuidBytes(id: string, into: Buffer, at: number): void {
+  into.write(id.replace(/-/g, ''), at, 16, 'hex');
+}
+
+function uuidText(buf: Buffer, at: number): string {
+  const h = buf.toString('hex', at, at + 16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+function bucketStart(b: number): string {
+  return `${b.toString(16).padStart(2, '0')}000000-0000-0000-0000-000000000000`;
+}
+
+export class ExpectedStore {
+  private readonly tables = new Map<string, { buckets: Bucket[]; count: number }>();
+  private readonly sources: string[] = [];
+  private readonly sourceIndex = new Map<string, number>();
+  private dir: string | null = null;
+  private buffered = 0;
+  private seq = 0;
+
+  /** Occurrences recorded for `table`. */
+  count(table: string): number {
+    return this.tables.get(table)?.count ?? 0;
+  }
+
+  add(table: string, id: string, hash: string, stream: number, source: string, locator: string): void {
+    let t = this.tables.get(table);
+    if (!t) this.tables.set(table, (t = { buckets: Array.from({ length: BUCKETS }, () => new Bucket()), count: 0 }));
+    let src = this.sourceIndex.get(source);
+    if (src === undefined) {
+      this.sourceIndex.set(source, (src = this.sources.length));
+      this.sources.push(source);
+    }
+    const bucket = t.buckets[parseInt(id.slice(0, 2), 16)];
+    if (bucket.used + RECORD > bucket.buf.length) {
+      const bigger = Buffer.alloc(Math.max(RECORD * 64, bucket.buf.length * 2));
+      bucket.buf.copy(bigger, 0, 0, bucket.used);
+      this.buffered += bigger.length - bucket.buf.length;
+      bucket.buf = bigger;
+    }
+    const at = bucket.used;
+    uuidBytes(id, bucket.buf, at);
+    bucket.buf.write(hash, at + 16, 16, 'latin1');
+    bucket.buf.writeDoubleLE(this.seq++, at + 32);
+    bucket.buf.writeInt32LE(stream, at + 40);
+    bucket.buf.writeUInt32LE(src, at + 44);
+    bucket.buf.write(locatorHash(locator), at + 48, 8, 'hex');
+    bucket.used += RECORD;
+    t.count++;
+    if (this.buffered > SPILL_BYTES) this.spill();
+  }
+
+  /** Writes every buffered bucket out to its file and frees the buffers. */
+  private spill(): void {
+    this.dir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'etl-verify-'));
+    for (const [table, t] of this.tables) {
+      t.buckets.forEach((b, i) => {
+        if (b.used) fs.appendFileSync(this.file(table, i), b.buf.subarray(0, b.used));
+        b.spilled ||= b.used > 0;
+        b.buf = Buffer.alloc(0);
+        b.used = 0;
+      });
+    }
+    this.buffered = 0;
+  }
+
+  private file(table: string, bucket: number): string {
+    return path.join(this.dir!, `${encodeURIComponent(table)}.${bucket}`);
+  }
+
+  private read(table: string, i: number, b: Bucket, into: Occurrence[]): void {
+    const buf = b.spilled ? Buffer.concat([fs.readFileSync(this.file(table, i)), b.buf.subarray(0, b.used)]) : b.buf.subarray(0, b.used);
+    for (let at = 0; at < buf.length; at += RECORD) {
+      into.push({
+        id: uuidText(buf, at),
+        hash: buf.toString('latin1', at + 16, at + 32),
+        seq: buf.readDoubleLE(at + 32),
+        stream: buf.readInt32LE(at + 40),
+        source: this.sources[buf.readUInt32LE(at + 44)],
+        locator: buf.toString('hex', at + 48, at + 56),
+      });
+    }
+  }
+
+  /** The table's id space in ranges of about RANGE_RECORDS occurrences each, in id order; together they cover every id. */
+  *ranges(table: string): Generator<IdRange> {
+    const t = this.tables.get(table);
+    if (!t) {
+      yield { lo: null, hi: null, occurrences: [] };
+      return;
+    }
+    let lo: string | null = null;
+    let occurrences: Occurrence[] = [];
+    for (let i = 0; i < BUCKETS; i++) {
+      this.read(table, i, t.buckets[i], occurrences);
+      if (occurrences.length < RANGE_RECORDS && i < BUCKETS - 1) continue;
+      const hi = i < BUCKETS - 1 ? bucketStart(i + 1) : null;
+      occurrences.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.seq - b.seq));
+      yield { lo, hi, occurrences };
+      lo = hi;
+      occurrences = [];
+    }
+  }
+
+  /** Removes the spilled files. */
+  close(): void {
+    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
+    this.dir = null;
+  }
+}
