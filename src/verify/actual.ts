@@ -1,12 +1,14 @@
-/** The target side of `etl verify`: reads a table's rows in id order and hashes the checksum columns. */
+/** The target side of `etl verify`: reads a table's rows in id order with the hash of their checksum columns. */
 import type { Knex } from 'knex';
+import { rowHash } from './rowhash';
 
 const PAGE = 10_000;
 
 export interface ActualRow {
   id: string;
-  values: unknown[];
   etl_run_id: string | null;
+  /** rowhash.ts's hash of the checksum columns. */
+  hash: string;
 }
 
 function q(name: string): string {
@@ -26,22 +28,34 @@ function selectExpr(column: string, type: string | undefined): string {
   return q(column);
 }
 
-/** The rows of `table` with ids in [lo, hi) (null: open), a page at a time (keyset on id), with `columns` in the source side's form. */
+/** Types whose json_build_array text is JSON.stringify's of the source side's value: such rows are hashed by the server. */
+const HASHED_IN_SQL = new Set(['text', 'character varying', 'uuid', 'timestamp with time zone', 'integer', 'smallint', 'boolean']);
+
+/**
+ * The rows of `table` with ids in [lo, hi) (null: open), a page at a time (keyset on id), each with
+ * the hash of `columns` in the source side's form: computed by PostgreSQL where every column is a
+ * plain scalar (only ids and hashes cross the wire), else here from the values (jsonb columns).
+ */
 export async function* readRows(knex: Knex, table: string, columns: readonly string[], range: { lo: string | null; hi: string | null }): AsyncGenerator<ActualRow[]> {
   const types = await columnTypes(knex, table);
-  const select = columns.map((c, i) => `${selectExpr(c, types.get(c))} as c${i}`).join(', ');
+  const values = columns.map((c) => selectExpr(c, types.get(c)));
+  const inSql = columns.every((c) => HASHED_IN_SQL.has(types.get(c) ?? ''));
+  const select = inSql ? `md5(convert_to(json_build_array(${values.join(', ')})::text, 'UTF8')) as _hash` : values.map((v, i) => `${v} as c${i}`).join(', ');
   const runId = types.has('etl_run_id') ? 'etl_run_id::text' : 'null::text';
   let after: string | null = null;
   for (;;) {
     const bounds: [string, string | null][] = [after === null ? ['id >= ?::uuid', range.lo] : ['id > ?::uuid', after], ['id < ?::uuid', range.hi]];
     const where = bounds.filter(([, v]) => v !== null);
-    const bindings = where.map(([, v]) => v!);
     const res: { rows: Record<string, unknown>[] } = await knex.raw(
       `select id::text as _id, ${runId} as _run, ${select} from ${q(table)} ${where.length ? `where ${where.map(([sql]) => sql).join(' and ')}` : ''} order by id limit ${PAGE}`,
-      bindings,
+      where.map(([, v]) => v!),
     );
     if (res.rows.length === 0) return;
-    yield res.rows.map((r) => ({ id: r._id as string, etl_run_id: r._run as string | null, values: columns.map((_, i) => r[`c${i}`]) }));
+    yield res.rows.map((r) => ({
+      id: r._id as string,
+      etl_run_id: r._run as string | null,
+      hash: inSql ? Buffer.from(r._hash as string, 'hex').toString('latin1') : rowHash(columns.map((_, i) => r[`c${i}`])),
+    }));
     if (res.rows.length < PAGE) return;
     after = res.rows[res.rows.length - 1]._id as string;
   }

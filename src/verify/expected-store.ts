@@ -11,9 +11,9 @@ import path from 'node:path';
 const RECORD = 56;
 const BUCKETS = 256;
 /** Buffered bytes over all tables before everything is written out. */
-const SPILL_BYTES = 32 * 2 ** 20;
-/** Occurrences per id range compared at once (the memory of the comparison). */
-const RANGE_RECORDS = 100_000;
+const SPILL_BYTES = 8 * 2 ** 20;
+/** Occurrences per id range compared at once (the memory of the comparison: short-lived objects, collected young). */
+const RANGE_RECORDS = 20_000;
 
 /** One record of the sources that (may) make a row: the writer's order decides what becomes of it. */
 export interface Occurrence {
@@ -38,7 +38,15 @@ export interface IdRange {
 class Bucket {
   buf = Buffer.alloc(0);
   used = 0;
-  spilled = false;
+  /** [offset, length] of the parts written to the table's file. */
+  spilled: [number, number][] = [];
+}
+
+interface TableStore {
+  buckets: Bucket[];
+  count: number;
+  /** Bytes in the table's spill file. */
+  fileSize: number;
 }
 
 /** A cheap 64-bit hash (two 32-bit FNV-1a variants) of a locator, as 16 hex digits. */
@@ -67,7 +75,7 @@ function bucketStart(b: number): string {
 }
 
 export class ExpectedStore {
-  private readonly tables = new Map<string, { buckets: Bucket[]; count: number }>();
+  private readonly tables = new Map<string, TableStore>();
   private readonly sources: string[] = [];
   private readonly sourceIndex = new Map<string, number>();
   private dir: string | null = null;
@@ -81,7 +89,7 @@ export class ExpectedStore {
 
   add(table: string, id: string, hash: string, stream: number, source: string, locator: string): void {
     let t = this.tables.get(table);
-    if (!t) this.tables.set(table, (t = { buckets: Array.from({ length: BUCKETS }, () => new Bucket()), count: 0 }));
+    if (!t) this.tables.set(table, (t = { buckets: Array.from({ length: BUCKETS }, () => new Bucket()), count: 0, fileSize: 0 }));
     let src = this.sourceIndex.get(source);
     if (src === undefined) {
       this.sourceIndex.set(source, (src = this.sources.length));
@@ -106,26 +114,51 @@ export class ExpectedStore {
     if (this.buffered > SPILL_BYTES) this.spill();
   }
 
-  /** Writes every buffered bucket out to its file and frees the buffers. */
+  /** Appends every buffered bucket to its table's file and frees the buffers. */
   private spill(): void {
     this.dir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'etl-verify-'));
     for (const [table, t] of this.tables) {
-      t.buckets.forEach((b, i) => {
-        if (b.used) fs.appendFileSync(this.file(table, i), b.buf.subarray(0, b.used));
-        b.spilled ||= b.used > 0;
-        b.buf = Buffer.alloc(0);
-        b.used = 0;
-      });
+      const fd = fs.openSync(this.file(table), 'a');
+      try {
+        for (const b of t.buckets) {
+          if (!b.used) continue;
+          fs.writeSync(fd, b.buf, 0, b.used);
+          b.spilled.push([t.fileSize, b.used]);
+          t.fileSize += b.used;
+          b.buf = Buffer.alloc(0);
+          b.used = 0;
+        }
+      } finally {
+        fs.closeSync(fd);
+      }
     }
     this.buffered = 0;
   }
 
-  private file(table: string, bucket: number): string {
-    return path.join(this.dir!, `${encodeURIComponent(table)}.${bucket}`);
+  private file(table: string): string {
+    return path.join(this.dir!, encodeURIComponent(table));
   }
 
-  private read(table: string, i: number, b: Bucket, into: Occurrence[]): void {
-    const buf = b.spilled ? Buffer.concat([fs.readFileSync(this.file(table, i)), b.buf.subarray(0, b.used)]) : b.buf.subarray(0, b.used);
+  /** A bucket's records: its parts on disk, then what is buffered. */
+  private bytes(table: string, b: Bucket): Buffer {
+    if (!b.spilled.length) return b.buf.subarray(0, b.used);
+    const out = Buffer.alloc(b.spilled.reduce((n, [, len]) => n + len, 0) + b.used);
+    const fd = fs.openSync(this.file(table), 'r');
+    try {
+      let at = 0;
+      for (const [offset, len] of b.spilled) {
+        for (let done = 0; done < len; ) done += fs.readSync(fd, out, at + done, len - done, offset + done);
+        at += len;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    b.buf.copy(out, out.length - b.used, 0, b.used);
+    return out;
+  }
+
+  private read(table: string, b: Bucket, into: Occurrence[]): void {
+    const buf = this.bytes(table, b);
     for (let at = 0; at < buf.length; at += RECORD) {
       into.push({
         id: uuidText(buf, at),
@@ -148,7 +181,7 @@ export class ExpectedStore {
     let lo: string | null = null;
     let occurrences: Occurrence[] = [];
     for (let i = 0; i < BUCKETS; i++) {
-      this.read(table, i, t.buckets[i], occurrences);
+      this.read(table, t.buckets[i], occurrences);
       if (occurrences.length < RANGE_RECORDS && i < BUCKETS - 1) continue;
       const hi = i < BUCKETS - 1 ? bucketStart(i + 1) : null;
       occurrences.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.seq - b.seq));
