@@ -32,11 +32,11 @@ function selectExpr(column: string, type: string | undefined): string {
 const HASHED_IN_SQL = new Set(['text', 'character varying', 'uuid', 'timestamp with time zone', 'integer', 'smallint', 'boolean']);
 
 /**
- * The rows of `table` with ids in [lo, hi) (null: open), a page at a time (keyset on id), each with
+ * Every row of `table`, a page at a time (keyset on id), each with
  * the hash of `columns` in the source side's form: computed by PostgreSQL where every column is a
  * plain scalar (only ids and hashes cross the wire), else here from the values (jsonb columns).
  */
-export async function* readRows(knex: Knex, table: string, columns: readonly string[], range: { lo: string | null; hi: string | null }): AsyncGenerator<ActualRow[]> {
+export async function* readRows(knex: Knex, table: string, columns: readonly string[]): AsyncGenerator<ActualRow[]> {
   const types = await columnTypes(knex, table);
   const values = columns.map((c) => selectExpr(c, types.get(c)));
   const inSql = columns.every((c) => HASHED_IN_SQL.has(types.get(c) ?? ''));
@@ -44,11 +44,9 @@ export async function* readRows(knex: Knex, table: string, columns: readonly str
   const runId = types.has('etl_run_id') ? 'etl_run_id::text' : 'null::text';
   let after: string | null = null;
   for (;;) {
-    const bounds: [string, string | null][] = [after === null ? ['id >= ?::uuid', range.lo] : ['id > ?::uuid', after], ['id < ?::uuid', range.hi]];
-    const where = bounds.filter(([, v]) => v !== null);
     const res: { rows: Record<string, unknown>[] } = await knex.raw(
-      `select id::text as _id, ${runId} as _run, ${select} from ${q(table)} ${where.length ? `where ${where.map(([sql]) => sql).join(' and ')}` : ''} order by id limit ${PAGE}`,
-      where.map(([, v]) => v!),
+      `select id::text as _id, ${runId} as _run, ${select} from ${q(table)} ${after === null ? '' : 'where id > ?::uuid'} order by id limit ${PAGE}`,
+      after === null ? [] : [after],
     );
     if (res.rows.length === 0) return;
     yield res.rows.map((r) => ({

@@ -1,14 +1,13 @@
 /**
  * One table's rows against what the sources give, an id range at a time: the range's expected rows
- * (settled from the store, sorted by id) are merged with the table's rows of that range read in id
- * order, so memory holds one range, never the table.
+ * (settled from the store, sorted by id) are merged with the table's rows of that range, read back
+ * in id order from the spool, so memory holds one range, never the table.
  */
-import type { Knex } from 'knex';
 import type { TableSpec } from '../../loaders/tables';
 import { RUN_TENANT_SOURCE } from '../pipeline/run';
-import { readRows } from './actual';
+import type { TableSpool } from './actual-spool';
 import { type Expectation, settle } from './expected';
-import { checksumColumns, SetChecksum } from './rowhash';
+import { SetChecksum } from './rowhash';
 
 /** Ids listed per table and kind of difference (the counts are always complete). */
 const MAX_IDS = 1000;
@@ -39,33 +38,30 @@ export interface TableComparison {
 }
 
 /**
- * Compares `spec.table` with the expectation; settles the expected rows (and so the figures of
- * the streams loading it) even when the table does not exist (`exists` false: nothing is read).
+ * Compares `spec.table` (its rows read ahead, in id order) with the expectation; settles the
+ * expected rows (and so the figures of the streams loading it) even when the table does not exist
+ * (`actual` null).
  */
-export async function compareTable(knex: Knex, spec: TableSpec, exists: boolean, expectation: Expectation, countedRuns: ReadonlySet<string>): Promise<TableComparison> {
-  const columns = checksumColumns(spec);
+export function compareTable(spec: TableSpec, actual: TableSpool | null, expectation: Expectation, countedRuns: ReadonlySet<string>): TableComparison {
   const c: TableComparison = { expected: 0, countedExpected: 0, countsOnly: 0, sumExpected: new SetChecksum(), sumActual: new SetChecksum(), missing: new IdList(), extra: new IdList(), changed: new IdList() };
   for (const range of expectation.store.ranges(spec.table)) {
     const expected = settle(spec, range.occurrences, expectation.figures);
     c.expected += expected.length;
     for (const r of expected) c.sumExpected.add(r.hash);
-    if (!exists) continue;
+    if (!actual) continue;
     let next = 0;
-    for await (const page of readRows(knex, spec.table, columns, range)) {
-      for (const row of page) {
-        const h = row.hash;
-        c.sumActual.add(h);
-        while (next < expected.length && expected[next].id < row.id) c.missing.add(expected[next++].id);
-        const exp = next < expected.length && expected[next].id === row.id ? expected[next++] : undefined;
-        if (row.etl_run_id !== null && countedRuns.has(row.etl_run_id) && exp?.source !== RUN_TENANT_SOURCE) {
-          c.countsOnly++;
-          if (exp) c.countedExpected++;
-        } else if (!exp) {
-          c.extra.add(row.id);
-          continue;
-        }
-        if (exp && exp.hash !== h) c.changed.add(row.id);
+    for (const row of actual.next(range.hi)) {
+      c.sumActual.add(row.hash);
+      while (next < expected.length && expected[next].id < row.id) c.missing.add(expected[next++].id);
+      const exp = next < expected.length && expected[next].id === row.id ? expected[next++] : undefined;
+      if (row.etl_run_id !== null && countedRuns.has(row.etl_run_id) && exp?.source !== RUN_TENANT_SOURCE) {
+        c.countsOnly++;
+        if (exp) c.countedExpected++;
+      } else if (!exp) {
+        c.extra.add(row.id);
+        continue;
       }
+      if (exp && exp.hash !== row.hash) c.changed.add(row.id);
     }
     while (next < expected.length) c.missing.add(expected[next++].id);
   }

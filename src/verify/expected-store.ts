@@ -61,11 +61,12 @@ function locatorHash(s: string): string {
   return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
 }
 
-function uuidBytes(id: string, into: Buffer, at: number): void {
+/** A uuid's 16 bytes at `at` (records sort by them as PostgreSQL sorts uuids). */
+export function uuidBytes(id: string, into: Buffer, at: number): void {
   into.write(id.replace(/-/g, ''), at, 16, 'hex');
 }
 
-function uuidText(buf: Buffer, at: number): string {
+export function uuidText(buf: Buffer, at: number): string {
   const h = buf.toString('hex', at, at + 16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }

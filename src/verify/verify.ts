@@ -8,6 +8,7 @@ import { targetFor } from '../../loaders/targets';
 import { pendingMigrations } from '../db/migrate';
 import { EtlError } from '../errors';
 import { tenantId as tenantIdOf } from '../normalize/ids';
+import { ActualSpool } from './actual-spool';
 import { compareTable } from './compare';
 import { type Check, checkApiKeysEncrypted, checkForeignKeys, checkMeaningfulNulls, checkMessageCounts, checkNoPlaintextSecrets, checkUsernameFold } from './checks';
 import { ROLLBACK_PIPELINE } from '../pipeline/runs';
@@ -118,15 +119,24 @@ async function verifyIn(knex: Knex): Promise<VerifyReport> {
   // Rolled-back runs left nothing behind, and a rollback loads nothing: neither is expected to hold rows.
   const all: RecordedRun[] = (await knex.raw("select * from etl_runs where state <> 'rolled_back' and pipeline <> ? order by started_at, id", [ROLLBACK_PIPELINE])).rows;
   const runs = latestRuns(all);
+  const existing = new Map<string, string[]>();
+  for (const spec of uniqueSpecs()) {
+    if ((await knex.raw('select to_regclass(?) as t', [spec.table])).rows[0].t !== null) existing.set(spec.table, checksumColumns(spec));
+  }
   const expectation = emptyExpectation();
+  const spool = new ActualSpool();
+  // The server hashes the tables while the sources are re-read here; awaited before the comparison.
+  const reading = spool.read(knex, existing);
+  reading.catch(() => undefined);
   try {
-    return await verifyRuns(knex, all, runs, expectation);
+    return await verifyRuns(knex, all, runs, expectation, { spool, reading });
   } finally {
     expectation.store.close();
+    spool.close();
   }
 }
 
-async function verifyRuns(knex: Knex, all: RecordedRun[], runs: RecordedRun[], expectation: Expectation): Promise<VerifyReport> {
+async function verifyRuns(knex: Knex, all: RecordedRun[], runs: RecordedRun[], expectation: Expectation, actual: { spool: ActualSpool; reading: Promise<void> }): Promise<VerifyReport> {
   const runEntries: RunEntry[] = [];
   const sources: StreamSource[] = [];
   const checks: Check[] = [];
@@ -170,10 +180,12 @@ async function verifyRuns(knex: Knex, all: RecordedRun[], runs: RecordedRun[], e
 
   const tables: TableEntry[] = [];
   const tableChecks: Check[] = [];
+  await actual.reading;
+  const { spool } = actual;
   for (const spec of uniqueSpecs()) {
-    const exists = (await knex.raw('select to_regclass(?) as t', [spec.table])).rows[0].t !== null;
-    const c = await compareTable(knex, spec, exists, expectation, countedRuns);
-    if (!exists) continue;
+    const rows = spool.has(spec.table) ? spool.table(spec.table) : null;
+    const c = compareTable(spec, rows, expectation, countedRuns);
+    if (!rows) continue;
     const figures = sources.filter((s) => s.figures.table === spec.table).map((s) => s.figures);
     const sum = (k: keyof Figures) => figures.reduce((n, s) => n + s[k], 0);
     const expectedRows = c.expected - c.countedExpected + (recordedRows.get(spec.table) ?? 0);
