@@ -83,6 +83,9 @@ export class ExpectedStore {
   private buffered = 0;
   private seq = 0;
 
+  /** Smaller limits than the defaults are for tests, to go through the files and many ranges. */
+  constructor(private readonly limits = { spillBytes: SPILL_BYTES, rangeRecords: RANGE_RECORDS }) {}
+
   /** Occurrences recorded for `table`. */
   count(table: string): number {
     return this.tables.get(table)?.count ?? 0;
@@ -112,7 +115,7 @@ export class ExpectedStore {
     bucket.buf.write(locatorHash(locator), at + 48, 8, 'hex');
     bucket.used += RECORD;
     t.count++;
-    if (this.buffered > SPILL_BYTES) this.spill();
+    if (this.buffered > this.limits.spillBytes) this.spill();
   }
 
   /** Appends every buffered bucket to its table's file and frees the buffers. */
@@ -183,13 +186,18 @@ export class ExpectedStore {
     let occurrences: Occurrence[] = [];
     for (let i = 0; i < BUCKETS; i++) {
       this.read(table, t.buckets[i], occurrences);
-      if (occurrences.length < RANGE_RECORDS && i < BUCKETS - 1) continue;
+      if (occurrences.length < this.limits.rangeRecords && i < BUCKETS - 1) continue;
       const hi = i < BUCKETS - 1 ? bucketStart(i + 1) : null;
       occurrences.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.seq - b.seq));
       yield { lo, hi, occurrences };
       lo = hi;
       occurrences = [];
     }
+  }
+
+  /** The folder of the spilled files, once there are any. */
+  get spillDir(): string | null {
+    return this.dir;
   }
 
   /** Removes the spilled files. */
