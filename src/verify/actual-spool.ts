@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { type ActualRow, readRows } from './actual';
-import { uuidBytes, uuidText } from './expected-store';
+import { inTempFiles, uuidBytes, uuidText } from './expected-store';
 
 const RECORD = 36;
 const READ_BYTES = RECORD * 8192;
@@ -34,7 +34,7 @@ export class TableSpool {
       out.write(r.hash, i * RECORD + 16, 16, 'latin1');
       out.writeInt32LE(runIndex(r.etl_run_id), i * RECORD + 32);
     });
-    fs.appendFileSync(this.file, out);
+    inTempFiles(() => fs.appendFileSync(this.file, out));
     this.count += rows.length;
   }
 
@@ -42,7 +42,7 @@ export class TableSpool {
   next(hi: string | null): ActualRow[] {
     const rows: ActualRow[] = [];
     for (;;) {
-      if (this.at >= this.buf.length && !this.fill()) return rows;
+      if (this.at >= this.buf.length && !inTempFiles(() => this.fill())) return rows;
       const id = uuidText(this.buf, this.at);
       if (hi !== null && id >= hi) return rows;
       const run = this.buf.readInt32LE(this.at + 32);
@@ -74,7 +74,7 @@ export class TableSpool {
 }
 
 export class ActualSpool {
-  private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etl-verify-actual-'));
+  private readonly dir = inTempFiles(() => fs.mkdtempSync(path.join(os.tmpdir(), 'etl-verify-actual-')));
   private readonly tables = new Map<string, TableSpool>();
   private readonly runs: string[] = [];
   private readonly runIndex = new Map<string, number>();

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { EtlError } from '../errors';
 
 const RECORD = 56;
 const BUCKETS = 256;
@@ -47,6 +48,16 @@ interface TableStore {
   count: number;
   /** Bytes in the table's spill file. */
   fileSize: number;
+}
+
+/** Runs file work on verify's temporary files; a failure there (a full disk, an unwritable TMPDIR) becomes one sentence. */
+export function inTempFiles<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new EtlError('RUN_FAILED', `verify could not use its temporary files in ${os.tmpdir()} (${code}); free space there or set TMPDIR to a folder with room (about 60 bytes per source record and 40 per row).`);
+  }
 }
 
 /** A cheap 64-bit hash (two 32-bit FNV-1a variants) of a locator, as 16 hex digits. */
@@ -115,7 +126,7 @@ export class ExpectedStore {
     bucket.buf.write(locatorHash(locator), at + 48, 8, 'hex');
     bucket.used += RECORD;
     t.count++;
-    if (this.buffered > this.limits.spillBytes) this.spill();
+    if (this.buffered > this.limits.spillBytes) inTempFiles(() => this.spill());
   }
 
   /** Appends every buffered bucket to its table's file and frees the buffers. */
@@ -162,7 +173,7 @@ export class ExpectedStore {
   }
 
   private read(table: string, b: Bucket, into: Occurrence[]): void {
-    const buf = this.bytes(table, b);
+    const buf = inTempFiles(() => this.bytes(table, b));
     for (let at = 0; at < buf.length; at += RECORD) {
       into.push({
         id: uuidText(buf, at),
