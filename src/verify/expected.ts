@@ -242,7 +242,7 @@ function settleParents(spec: TableSpec, row: Record<string, unknown>, orphans: O
 export function settle(spec: TableSpec, occurrences: readonly Occurrence[], figures: StreamFigures[]): ExpectedRow[] {
   const rows: ExpectedRow[] = [];
   let row: ExpectedRow | null = null;
-  let locator = '';
+  let locator = 0;
   for (const o of occurrences) {
     if (row === null || row.id !== o.id) {
       rows.push((row = { id: o.id, hash: o.hash, source: o.source }));
