@@ -9,8 +9,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { type ActualRow, readRows } from './actual';
-import { inTempFiles, uuidBytes, uuidText } from './expected-store';
+import type { PoolClient } from 'pg';
+import { type ActualRow, hashedRowsQuery, readRows } from './actual';
+import { copyOutBlocks, isNull, NEWLINE, TAB } from './copy-out';
+import { hexBytes, inTempFiles, uuidBytes, uuidText } from './expected-store';
 
 const RECORD = 36;
 const READ_BYTES = RECORD * 8192;
@@ -34,8 +36,29 @@ export class TableSpool {
       out.write(r.hash, i * RECORD + 16, 16, 'latin1');
       out.writeInt32LE(runIndex(r.etl_run_id), i * RECORD + 32);
     });
-    inTempFiles(() => fs.appendFileSync(this.file, out));
-    this.count += rows.length;
+    this.append(out, rows.length);
+  }
+
+  /** COPY output rows `id \t etl_run_id \t md5 hex` (hashedRowsQuery), turned into records without a string per row but the run's. */
+  writeCopied(block: Buffer, runIndex: (run: string | null) => number): void {
+    // The shortest row: 36 (id) + 1 + 2 (\N) + 1 + 32 (md5) + 1 bytes.
+    const out = Buffer.alloc(Math.ceil(block.length / 73) * RECORD);
+    let n = 0;
+    for (let pos = 0; pos < block.length; n++) {
+      const runAt = block.indexOf(TAB, pos) + 1;
+      const hashAt = block.indexOf(TAB, runAt) + 1;
+      const end = block.indexOf(NEWLINE, hashAt);
+      hexBytes(block, pos, runAt - 1, out, n * RECORD);
+      hexBytes(block, hashAt, end, out, n * RECORD + 16);
+      out.writeInt32LE(runIndex(isNull(block, runAt, hashAt - 1) ? null : block.toString('latin1', runAt, hashAt - 1)), n * RECORD + 32);
+      pos = end + 1;
+    }
+    this.append(out.subarray(0, n * RECORD), n);
+  }
+
+  private append(records: Buffer, n: number): void {
+    inTempFiles(() => fs.appendFileSync(this.file, records));
+    this.count += n;
   }
 
   /** The next rows (in id order) whose id is below `hi`; all that are left when `hi` is null. */
@@ -81,10 +104,21 @@ export class ActualSpool {
 
   /** Reads every listed table (`table` → checksum columns) into the spool; tables that do not exist are left out. */
   async read(knex: Knex, tables: ReadonlyMap<string, string[]>): Promise<void> {
+    const runIndex = (run: string | null) => this.indexOf(run);
     for (const [table, columns] of tables) {
       const spool = new TableSpool(path.join(this.dir, encodeURIComponent(table)), this.runs);
       this.tables.set(table, spool);
-      for await (const page of readRows(knex, table, columns)) spool.write(page, (run) => this.indexOf(run));
+      const hashed = await hashedRowsQuery(knex, table, columns);
+      if (hashed === null) {
+        for await (const page of readRows(knex, table, columns)) spool.write(page, runIndex);
+        continue;
+      }
+      const conn = (await knex.client.acquireConnection()) as PoolClient;
+      try {
+        for await (const block of copyOutBlocks(conn, `COPY (${hashed}) TO STDOUT`)) spool.writeCopied(block, runIndex);
+      } finally {
+        await knex.client.releaseConnection(conn);
+      }
     }
   }
 

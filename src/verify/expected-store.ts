@@ -14,7 +14,7 @@ const BUCKETS = 256;
 /** Buffered bytes over all tables before everything is written out. */
 const SPILL_BYTES = 8 * 2 ** 20;
 /** Occurrences per id range compared at once (the memory of the comparison: short-lived objects, collected young). */
-const RANGE_RECORDS = 20_000;
+const RANGE_RECORDS = 4096;
 
 /** One record of the sources that (may) make a row: the writer's order decides what becomes of it. */
 export interface Occurrence {
@@ -84,6 +84,14 @@ export function uuidBytes(id: string, into: Buffer, at: number): void {
   for (let i = 0, j = at; i < 36; i += 2) {
     if (id.charCodeAt(i) === 45) i++;
     into[j++] = (NIBBLE[id.charCodeAt(i)] << 4) | NIBBLE[id.charCodeAt(i + 1)];
+  }
+}
+
+/** The bytes of hex text (dashes skipped) in `from[start, end)`, written at `at`: uuids and md5s read from COPY output. */
+export function hexBytes(from: Buffer, start: number, end: number, into: Buffer, at: number): void {
+  for (let i = start, j = at; i < end; i += 2) {
+    if (from[i] === 45) i++;
+    into[j++] = (NIBBLE[from[i]] << 4) | NIBBLE[from[i + 1]];
   }
 }
 
