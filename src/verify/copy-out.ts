@@ -17,13 +17,11 @@ export async function* copyOutBlocks(conn: PoolClient, sql: string): AsyncGenera
   for await (const chunk of conn.query(copyTo(sql)) as AsyncIterable<Buffer>) {
     parts.push(chunk);
     size += chunk.length;
-    if (size < BLOCK) continue;
+    // Cut only where this chunk ends a row: a row larger than a block is gathered once, not re-joined per chunk.
+    const last = chunk.lastIndexOf(NEWLINE);
+    if (size < BLOCK || last === -1) continue;
     const buf = parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
-    const cut = buf.lastIndexOf(NEWLINE) + 1;
-    if (cut === 0) {
-      parts = [buf];
-      continue;
-    }
+    const cut = buf.length - (chunk.length - last - 1);
     yield buf.subarray(0, cut);
     parts = cut < buf.length ? [buf.subarray(cut)] : [];
     size = buf.length - cut;
