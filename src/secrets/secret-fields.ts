@@ -38,12 +38,6 @@ export function isSecretLikeKey(key: string): boolean {
   return SECRET_LIKE.test(key.toLowerCase().replace(BENIGN, ''));
 }
 
-/**
- * A jsonpath (variable `$v`) true when a jsonb value holds `$v` as the text of a secret-like field at
- * any depth: the same fragments and everyday words as isSecretLikeKey, as POSIX regexes for PostgreSQL.
- */
-export const SECRET_LIKE_JSONPATH = `lax $.** ? (@.type() == "object").keyvalue() ? (@.key like_regex "${SECRET_LIKE.source}" flag "i" && !(@.key like_regex "${BENIGN.source}" flag "i") && @.value == $v)`;
-
 /** Secret-like names whose values are derived from a secret (stored legitimately), not the secret itself. */
 const DERIVED = /(^|_)(hash|hashed|cipher|digest|fingerprint|encrypted|salt|at|expires|expiry|count|reset|required|length|type)(_|$)/;
 

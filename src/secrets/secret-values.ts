@@ -39,9 +39,13 @@ export function maskSecretValues(text: string, mask: string): string {
   return out.replace(BEARER, `$1 ${mask}`);
 }
 
+/** What each pattern above starts with: text without any of these holds no secret-shaped value (one scan instead of eight). */
+const ANY_START = /-----BEGIN |\b(?:ey[A-Za-z0-9_-]{8}|sk-|AIza|gh[pousr]_|github_pat_|xox[abprs]-|AKIA|ASIA)/;
+
 /** The secret-shaped parts of `text` (what verify looks for in the target). */
 export function secretValuesIn(text: string): string[] {
   const found: string[] = [];
+  if (!ANY_START.test(text)) return found;
   for (const m of text.matchAll(PEM)) found.push(m[0]);
   for (const m of text.matchAll(JWT)) if (isJwtHeader(m[0].slice(0, m[0].indexOf('.')))) found.push(m[0]);
   for (const re of PROVIDER_KEYS) for (const m of text.matchAll(re)) found.push(m[0]);

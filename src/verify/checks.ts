@@ -1,7 +1,8 @@
 /** Integrity checks of `etl verify` that read the target only (no source needed). */
 import type { Knex } from 'knex';
-import { SECRET_LIKE_JSONPATH } from '../secrets/secret-fields';
 import { foldUsername } from '../normalize/username';
+
+export { checkNoPlaintextSecrets } from './plaintext-secrets';
 
 export interface Check {
   name: string;
@@ -112,53 +113,6 @@ export async function checkUsernameFold(knex: Knex): Promise<Check> {
     else seen.set(key, u.id);
   }
   return { name, ok: problems.length === 0, detail: problems.length ? list(problems) : `${rows.length} users, ${seen.size} distinct folded keys` };
-}
-
-/** Shorter plaintexts (like "1234") are only looked for as whole values, never inside other text. */
-const MIN_SUBSTRING = 8;
-
-/**
- * No plaintext secret of the sources in any text or jsonb column of any table (etl_* included):
- * secrets of 8+ characters anywhere inside a value; shorter ones as the whole value of a
- * secret-named column or of a secret-like JSON field at any depth (`pw`, `openai_key`, …).
- */
-export async function checkNoPlaintextSecrets(knex: Knex, secrets: ReadonlySet<string>, unread: number, schema?: string): Promise<Check> {
-  const name = `no plaintext secret from the sources${schema ? ` in ${schema}` : ''}`;
-  const inSchema = await schemaOf(knex, schema);
-  const long = [...secrets].filter((s) => s.length >= MIN_SUBSTRING);
-  const short = [...secrets].filter((s) => s.length < MIN_SUBSTRING);
-  const cols: { table: string; column: string; type: string }[] = (
-    await knex.raw(
-      `select c.table_name as table, c.column_name as column, c.data_type as type from information_schema.columns c
-       join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name and t.table_type = 'BASE TABLE'
-       where c.table_schema = ? and c.data_type in ('text', 'character varying', 'jsonb', 'json') and c.table_name not like 'etl\\_migrations%'
-       order by 1, 2`,
-      [inSchema],
-    )
-  ).rows;
-  const problems: string[] = [];
-  for (const c of cols) {
-    const col = `t.${q(c.column)}`;
-    const conds: string[] = [];
-    const bindings: Knex.RawBinding[] = [];
-    if (long.length) {
-      conds.push(`exists (select 1 from unnest(?::text[]) s(v) where strpos(${col}::text, s.v) > 0)`);
-      bindings.push(long);
-    }
-    if (short.length && (c.type === 'jsonb' || c.type === 'json')) {
-      conds.push(`exists (select 1 from unnest(?::text[]) s(v) where jsonb_path_exists(${col}::jsonb, ?::jsonpath, jsonb_build_object('v', s.v)))`);
-      bindings.push(short, SECRET_LIKE_JSONPATH);
-    }
-    if (short.length && /pass|pwd|token|secret|key|jti/i.test(c.column) && c.type !== 'jsonb' && c.type !== 'json') {
-      conds.push(`${col} = any(?::text[])`);
-      bindings.push(short);
-    }
-    if (!conds.length) continue;
-    const res = await knex.raw(`select count(*)::int as n from ${q(inSchema)}.${q(c.table)} t where ${conds.join(' or ')}`, bindings);
-    if (res.rows[0].n > 0) problems.push(`${c.table}.${c.column}: ${res.rows[0].n} row(s)`);
-  }
-  const scope = `${secrets.size} plaintext value(s) from the sources, ${cols.length} text/jsonb columns` + (unread ? `; ${unread} run(s) whose sources could not be re-read were not covered` : '');
-  return { name, ok: problems.length === 0, detail: problems.length ? `a source's plaintext secret is stored in ${problems.join('; ')} (${scope})` : scope };
 }
 
 /**

@@ -18,6 +18,7 @@ import { holdsPlaintextSecret } from '../secrets/secret-fields';
 import { secretValuesIn } from '../secrets/secret-values';
 import { MAX_DEPTH } from '../scan/limits';
 import { RUN_TENANT_SOURCE, type RunInputs } from '../pipeline/run';
+import { ExpectedStore, type Occurrence } from './expected-store';
 import { checksumColumns, rowHash } from './rowhash';
 
 export interface RecordedRun {
@@ -33,19 +34,21 @@ export interface RecordedRun {
   finished_at: string | null;
 }
 
-/** A row verify expects: its checksum-column hash, and the source and locator of the record that first wrote it. */
+/** A row verify expects: its checksum-column hash, and the source of the record that wrote it last. */
 export interface ExpectedRow {
+  id: string;
   hash: string;
   source: string;
-  locator: string;
-  /** Set by the target side once the row is found. */
-  seen?: boolean;
 }
 
 /** What verify knows so far, over all runs in load order. */
 export interface Expectation {
-  /** target table → id → row */
-  rows: Map<string, Map<string, ExpectedRow>>;
+  /** Every record that makes a row, in load order (on disk past a few MiB). */
+  store: ExpectedStore;
+  /** The ids of the tables other tables refer to, for the writer's parent rules (parents are the small tables). */
+  parentIds: Map<string, Set<string>>;
+  /** Every stream's figures, in the order read (the store's occurrences point into it). */
+  figures: StreamFigures[];
   /** Plaintext secrets seen in the sources (passwords, tokens, API keys), to look for in the target. */
   secrets: Set<string>;
 }
@@ -83,14 +86,22 @@ export interface RunExpectation {
   streams: StreamFigures[];
 }
 
+/** The tables some table refers to, and the tenants (each run adds its own). */
+const PARENT_TABLES = new Set([TABLES.tenant.table, ...Object.values(TABLES).flatMap((s) => s.parents.map((p) => p.table))]);
+
 export function emptyExpectation(): Expectation {
-  return { rows: new Map(), secrets: new Set() };
+  return { store: new ExpectedStore(), parentIds: new Map([...PARENT_TABLES].map((t) => [t, new Set<string>()])), figures: [], secrets: new Set() };
 }
 
-function tableRows(e: Expectation, table: string): Map<string, ExpectedRow> {
-  let m = e.rows.get(table);
-  if (!m) e.rows.set(table, (m = new Map()));
-  return m;
+/** Whether a parent table's row is expected already (only asked of PARENT_TABLES). */
+function expects(e: Expectation, table: string, id: string): boolean {
+  return e.parentIds.get(table)!.has(id);
+}
+
+/** Records an occurrence of a row; `stream` -1 for a row no record of a stream counts (inferred, the run's tenant). */
+function record(e: Expectation, spec: TableSpec, id: string, row: Record<string, unknown>, stream: number, source: string, locator: string): void {
+  e.store.add(spec.table, id, hashOf(spec, row), stream, source, locator);
+  e.parentIds.get(spec.table)?.add(id);
 }
 
 async function sha256Of(file: string): Promise<string> {
@@ -142,8 +153,7 @@ export async function expectRun(run: RecordedRun, into: Expectation): Promise<Ru
   const sources = await checkSources(run);
   // The run's own tenant row, which `etl run` creates from --tenant before anything else.
   const runTenant = tenantIdOf(run.tenant);
-  const tenants = tableRows(into, TABLES.tenant.table);
-  if (!tenants.has(runTenant)) tenants.set(runTenant, { hash: hashOf(TABLES.tenant, { id: runTenant, slug: run.tenant, created_at: null }), source: RUN_TENANT_SOURCE, locator: `--tenant ${run.tenant}` });
+  if (!expects(into, TABLES.tenant.table, runTenant)) record(into, TABLES.tenant, runTenant, { id: runTenant, slug: run.tenant, created_at: null }, -1, RUN_TENANT_SOURCE, `--tenant ${run.tenant}`);
   const fallback = (note: string): RunExpectation => ({ from: 'recorded counts', sources, note, streams: [] });
   const inputs = run.options?.inputs;
   if (sources.some((s) => s.status === 'missing')) return fallback('a source file is gone: compared with the counts recorded with the run');
@@ -170,8 +180,8 @@ export async function expectRun(run: RecordedRun, into: Expectation): Promise<Ru
   for (const level of dependencyLevels(opened.streams.map((s) => s.entity))) {
     for (const stream of opened.streams.filter((s) => level.includes(s.entity))) {
       const spec = TABLES[stream.entity];
-      const rows = tableRows(into, spec.table);
       const f: StreamFigures = { stream: stream.name, table: spec.table, source: 0, loaded: 0, merged: 0, rejected: 0, repaired: 0, inferredUsers: 0, inferredConversations: 0, importedHistory: 0 };
+      const index = into.figures.push(f) - 1;
       const ctx = { tenant: run.tenant, tenantId, runId: run.id, source: stream.source.sha256, sourceTimeZone: run.options?.sourceTimeZone ?? 'UTC', tenantMap: run.options?.tenantMap };
       for await (const records of stream.read(0)) {
         for (const rec of records) {
@@ -188,17 +198,8 @@ export async function expectRun(run: RecordedRun, into: Expectation): Promise<Ru
             f.rejected++;
             continue;
           }
-          const id = row.id as string;
-          const existing = rows.get(id);
-          if (existing && existing.source === row.etl_source && existing.locator !== row.etl_locator) {
-            // The writer merges a duplicate of the same source, or rejects it where the table says so.
-            if (spec.duplicates?.reject) f.rejected++;
-            else f.merged++;
-          } else {
-            f.loaded++;
-            if (!existing) rows.set(id, { hash: hashOf(spec, row), source: row.etl_source as string, locator: row.etl_locator as string });
-            else if (existing.source !== row.etl_source) Object.assign(existing, { source: row.etl_source, locator: row.etl_locator });
-          }
+          // Loaded, merged or rejected as a duplicate: decided by `settle` once the id's records are together.
+          record(into, spec, row.id as string, row, index, row.etl_source as string, row.etl_locator as string);
         }
       }
       streams.push(f);
@@ -213,12 +214,12 @@ function settleParents(spec: TableSpec, row: Record<string, unknown>, orphans: O
     const kind = kindOfTable(ref.table);
     if (!kind) throw new Error(`no table spec for ${ref.table}`);
     const parent = Object.fromEntries(Object.entries(rule.values).map(([col, expr]) => [col, stageValue(expr, row)]));
-    tableRows(into, ref.table).set(row[ref.column] as string, { hash: hashOf(TABLES[kind], parent), source: row.etl_source as string, locator: row.etl_locator as string });
+    record(into, TABLES[kind], row[ref.column] as string, parent, -1, row.etl_source as string, row.etl_locator as string);
     f[rule.counter]++;
   };
   for (const ref of spec.parents) {
     const id = row[ref.column];
-    if (id === null || id === undefined || tableRows(into, ref.table).has(id as string)) continue;
+    if (id === null || id === undefined || expects(into, ref.table, id as string)) continue;
     const rules = (ref.infer ?? []).filter((r) => !r.when || row[r.when.column] === r.when.equals);
     const always = rules.find((r) => r.always);
     if (always) {
@@ -230,4 +231,30 @@ function settleParents(spec: TableSpec, row: Record<string, unknown>, orphans: O
     add(ref, rule);
   }
   return true;
+}
+
+/**
+ * The rows of one id range from its occurrences (sorted by id, then load order), with the writer's
+ * duplicate rule: a record of the same source under another locator is merged into the row (or
+ * rejected where the table says so); any other is loaded, and a later source takes the row over.
+ * Counts each record in its stream's figures.
+ */
+export function settle(spec: TableSpec, occurrences: readonly Occurrence[], figures: StreamFigures[]): ExpectedRow[] {
+  const rows: ExpectedRow[] = [];
+  let row: ExpectedRow | null = null;
+  let locator = 0;
+  for (const o of occurrences) {
+    if (row === null || row.id !== o.id) {
+      rows.push((row = { id: o.id, hash: o.hash, source: o.source }));
+      locator = o.locator;
+      if (o.stream >= 0) figures[o.stream].loaded++;
+    } else if (row.source === o.source && locator !== o.locator) {
+      if (spec.duplicates?.reject) figures[o.stream].rejected++;
+      else figures[o.stream].merged++;
+    } else {
+      figures[o.stream].loaded++;
+      if (row.source !== o.source) [row.source, locator] = [o.source, o.locator];
+    }
+  }
+  return rows;
 }

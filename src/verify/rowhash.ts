@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import stringify from 'fast-json-stable-stringify';
 import type { TableSpec } from '../../loaders/tables';
 
@@ -16,11 +16,17 @@ export function checksumColumns(spec: TableSpec): string[] {
 }
 
 /**
- * md5 of the stable JSON of the column values in order; the same on both sides by construction.
- * Kept as a 16-character latin1 string: a Buffer per expected row would cost ~10× the memory.
+ * md5 of the values as a JSON array with ", " between them (PostgreSQL's `json_build_array` text,
+ * so the table side can hash flat rows in SQL: actual.ts); objects as stable JSON. The same on both
+ * sides by construction. Kept as a 16-character latin1 string: a Buffer per row would cost ~10× the memory.
  */
 export function rowHash(values: readonly unknown[]): string {
-  return createHash('md5').update(stringify(values.map((v) => (v === undefined ? null : v)))).digest('binary');
+  let text = '[';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    text += (i ? ', ' : '') + (v === undefined || v === null ? 'null' : typeof v === 'object' ? stringify(v) : JSON.stringify(v));
+  }
+  return hash('md5', text + ']', 'binary');
 }
 
 /** Order-independent checksum of a set of rows: XOR of their row hashes, with the count. */

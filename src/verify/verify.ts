@@ -8,17 +8,14 @@ import { targetFor } from '../../loaders/targets';
 import { pendingMigrations } from '../db/migrate';
 import { EtlError } from '../errors';
 import { tenantId as tenantIdOf } from '../normalize/ids';
-import { readRows } from './actual';
+import { ActualSpool } from './actual-spool';
+import { compareTable } from './compare';
 import { type Check, checkApiKeysEncrypted, checkForeignKeys, checkMeaningfulNulls, checkMessageCounts, checkNoPlaintextSecrets, checkUsernameFold } from './checks';
-import { RUN_TENANT_SOURCE } from '../pipeline/run';
 import { ROLLBACK_PIPELINE } from '../pipeline/runs';
-import { emptyExpectation, expectRun, type Figures, type RecordedRun, type SourceCheck, type StreamFigures } from './expected';
-import { checksumColumns, rowHash, SetChecksum } from './rowhash';
+import { emptyExpectation, type Expectation, expectRun, type Figures, type RecordedRun, type SourceCheck, type StreamFigures } from './expected';
+import { checksumColumns } from './rowhash';
 
 export type { Check };
-
-/** Ids listed per table and kind of difference (the counts are always complete). */
-const MAX_IDS = 1000;
 
 export interface RunEntry {
   id: string;
@@ -109,13 +106,39 @@ export async function verifyTarget(knex: Knex): Promise<VerifyReport> {
   return readOnly(knex, (trx) => verifyIn(trx));
 }
 
+/** A stream's figures as far as known: recomputed ones (`from: 'source'`) are final once its table is compared. */
+interface StreamSource {
+  run: RecordedRun;
+  figures: Figures & { stream: string; table: string };
+  recorded: Figures | null;
+  from: 'source' | 'recorded counts';
+  note?: string;
+}
+
 async function verifyIn(knex: Knex): Promise<VerifyReport> {
   // Rolled-back runs left nothing behind, and a rollback loads nothing: neither is expected to hold rows.
   const all: RecordedRun[] = (await knex.raw("select * from etl_runs where state <> 'rolled_back' and pipeline <> ? order by started_at, id", [ROLLBACK_PIPELINE])).rows;
   const runs = latestRuns(all);
+  const existing = new Map<string, string[]>();
+  for (const spec of uniqueSpecs()) {
+    if ((await knex.raw('select to_regclass(?) as t', [spec.table])).rows[0].t !== null) existing.set(spec.table, checksumColumns(spec));
+  }
   const expectation = emptyExpectation();
+  const spool = new ActualSpool();
+  // The server hashes the tables while the sources are re-read here; awaited before the comparison.
+  const reading = spool.read(knex, existing);
+  reading.catch(() => undefined);
+  try {
+    return await verifyRuns(knex, all, runs, expectation, { spool, reading });
+  } finally {
+    expectation.store.close();
+    spool.close();
+  }
+}
+
+async function verifyRuns(knex: Knex, all: RecordedRun[], runs: RecordedRun[], expectation: Expectation, actual: { spool: ActualSpool; reading: Promise<void> }): Promise<VerifyReport> {
   const runEntries: RunEntry[] = [];
-  const streams: StreamEntry[] = [];
+  const sources: StreamSource[] = [];
   const checks: Check[] = [];
   /** Per table, rows the runs whose sources could not be re-read recorded (loaded + inferred). */
   const recordedRows = new Map<string, number>();
@@ -125,28 +148,10 @@ async function verifyIn(knex: Knex): Promise<VerifyReport> {
   for (const run of runs) {
     const e = await expectRun(run, expectation);
     runEntries.push({ id: run.id, pipeline: run.pipeline, tenant: run.tenant, state: run.state, fingerprint: run.fingerprint, started_at: run.started_at, finished_at: run.finished_at, sources: e.sources, from: e.from, note: e.note });
-    checks.push({ name: `run ${run.id} finished`, ok: run.state === 'done', detail: run.state === 'done' ? `${run.pipeline}, tenant ${run.tenant}, finished ${run.finished_at}` : `state ${run.state}: run the same \`etl run\` command again to finish it` });
-    for (const s of e.sources) {
-      if (s.status === 'changed') checks.push({ name: `source unchanged: ${s.path}`, ok: false, detail: `sha256 was ${s.sha256} when run ${run.id} loaded it${s.sha256Now ? `, is ${s.sha256Now} now` : ''}: the target reflects the old file; run \`etl run\` on it again` });
-      if (s.status === 'missing') checks.push({ name: `source present: ${s.path}`, ok: true, detail: `the file is gone: run ${run.id} is compared with the counts it recorded, not with its source` });
-    }
-
     const checkpoints: { stream: string; counts: Record<string, unknown> }[] = await knex('etl_checkpoints').where({ pipeline: run.pipeline, tenant: run.tenant, fingerprint: run.fingerprint }).select('stream', 'counts');
     const recorded = new Map(checkpoints.map((c) => [c.stream, figuresOf(c.counts)]));
     if (e.from === 'source') {
-      for (const f of e.streams) {
-        const rec = recorded.get(f.stream) ?? null;
-        const entry = streamEntry(run.id, f, rec);
-        streams.push(entry);
-        const same = rec !== null && (['source', 'loaded', 'merged', 'rejected', 'repaired'] as const).every((k) => rec[k] === f[k]);
-        checks.push({
-          name: `records accounted for: ${f.stream} (run ${run.id})`,
-          ok: same && f.source === f.loaded + f.merged + f.rejected,
-          detail:
-            `source ${f.source} = loaded ${f.loaded} + merged ${f.merged} + rejected ${f.rejected}` +
-            (rec === null ? '; the run recorded no figures for this stream' : same ? ', as the run recorded' : `; the run recorded source ${rec.source}, loaded ${rec.loaded}, merged ${rec.merged}, rejected ${rec.rejected}, repaired ${rec.repaired}`),
-        });
-      }
+      for (const f of e.streams) sources.push({ run, figures: f, recorded: recorded.get(f.stream) ?? null, from: 'source' });
     } else {
       unread++;
       fallbackPaths.push(...run.sources.map((x) => x.path));
@@ -155,14 +160,7 @@ async function verifyIn(knex: Knex): Promise<VerifyReport> {
       const entries: [string, string, Figures & Record<string, number>][] = perTable
         ? perTable.map((t) => [String(t.table), String(t.table), figuresOf(t)])
         : [...recorded].map(([stream, f]) => [stream, '?', f]);
-      for (const [stream, table, f] of entries) {
-        streams.push({ run: run.id, stream, table, ...pick(f), recorded: pick(f), from: 'recorded counts' });
-        checks.push({
-          name: `records accounted for: ${stream} (run ${run.id})`,
-          ok: f.source === f.loaded + f.merged + f.rejected,
-          detail: `source ${f.source} = loaded ${f.loaded} + merged ${f.merged} + rejected ${f.rejected} (recorded counts: ${e.note})`,
-        });
-      }
+      for (const [stream, table, f] of entries) sources.push({ run, figures: { ...pick(f), stream, table }, recorded: pick(f), from: 'recorded counts', note: e.note });
     }
   }
 
@@ -181,42 +179,18 @@ async function verifyIn(knex: Knex): Promise<VerifyReport> {
   }
 
   const tables: TableEntry[] = [];
+  const tableChecks: Check[] = [];
+  await actual.reading;
+  const { spool } = actual;
   for (const spec of uniqueSpecs()) {
-    const exists = (await knex.raw('select to_regclass(?) as t', [spec.table])).rows[0].t !== null;
-    if (!exists) continue;
-    const columns = checksumColumns(spec);
-    const expected = expectation.rows.get(spec.table) ?? new Map();
-    const sumExpected = new SetChecksum();
-    for (const r of expected.values()) sumExpected.add(r.hash);
-    const sumActual = new SetChecksum();
-    const extra: string[] = [];
-    const changed: string[] = [];
-    let countsOnly = 0;
-    let countedExpected = 0;
-    for await (const page of readRows(knex, spec.table, columns)) {
-      for (const row of page) {
-        const h = rowHash(row.values);
-        sumActual.add(h);
-        const exp = expected.get(row.id);
-        if (row.etl_run_id !== null && countedRuns.has(row.etl_run_id) && exp?.source !== RUN_TENANT_SOURCE) {
-          countsOnly++;
-          if (exp) countedExpected++;
-        } else if (!exp) {
-          extra.push(row.id);
-          continue;
-        }
-        if (!exp) continue;
-        exp.seen = true;
-        if (exp.hash !== h) changed.push(row.id);
-      }
-    }
-    const missing: string[] = [];
-    for (const [id, exp] of expected) if (!exp.seen) missing.push(id);
-    const figures = streams.filter((s) => s.table === spec.table);
+    const rows = spool.has(spec.table) ? spool.table(spec.table) : null;
+    const c = compareTable(spec, rows, expectation, countedRuns);
+    if (!rows) continue;
+    const figures = sources.filter((s) => s.figures.table === spec.table).map((s) => s.figures);
     const sum = (k: keyof Figures) => figures.reduce((n, s) => n + s[k], 0);
-    const expectedRows = expected.size - countedExpected + (recordedRows.get(spec.table) ?? 0);
+    const expectedRows = c.expected - c.countedExpected + (recordedRows.get(spec.table) ?? 0);
     // A table no run loads and that holds nothing is not part of the cutover: not listed.
-    if (expectedRows === 0 && sumActual.count === 0 && figures.length === 0) continue;
+    if (expectedRows === 0 && c.sumActual.count === 0 && figures.length === 0) continue;
     const entry: TableEntry = {
       table: spec.table,
       source: sum('source'),
@@ -225,20 +199,50 @@ async function verifyIn(knex: Knex): Promise<VerifyReport> {
       repaired: sum('repaired'),
       rejected: sum('rejected'),
       expected: expectedRows,
-      actual: sumActual.count,
-      missing: missing.sort().slice(0, MAX_IDS),
-      extra: extra.slice(0, MAX_IDS),
-      changed: changed.slice(0, MAX_IDS),
-      missingCount: missing.length,
-      extraCount: extra.length,
-      changedCount: changed.length,
-      countsOnly,
-      checksum: { columns, expected: sumExpected.toString(), actual: sumActual.toString() },
-      ok: missing.length === 0 && extra.length === 0 && changed.length === 0 && expectedRows === sumActual.count,
+      actual: c.sumActual.count,
+      missing: c.missing.ids,
+      extra: c.extra.ids,
+      changed: c.changed.ids,
+      missingCount: c.missing.count,
+      extraCount: c.extra.count,
+      changedCount: c.changed.count,
+      countsOnly: c.countsOnly,
+      checksum: { columns: checksumColumns(spec), expected: c.sumExpected.toString(), actual: c.sumActual.toString() },
+      ok: c.missing.count === 0 && c.extra.count === 0 && c.changed.count === 0 && expectedRows === c.sumActual.count,
     };
     tables.push(entry);
-    checks.push({ name: `rows of ${spec.table} match the sources`, ok: entry.ok, detail: tableDetail(entry) });
+    tableChecks.push({ name: `rows of ${spec.table} match the sources`, ok: entry.ok, detail: tableDetail(entry) });
   }
+
+  // Every table is compared: the recomputed figures are final.
+  const streams: StreamEntry[] = [];
+  for (const run of runs) {
+    checks.push({ name: `run ${run.id} finished`, ok: run.state === 'done', detail: run.state === 'done' ? `${run.pipeline}, tenant ${run.tenant}, finished ${run.finished_at}` : `state ${run.state}: run the same \`etl run\` command again to finish it` });
+    for (const s of runEntries.find((r) => r.id === run.id)!.sources) {
+      if (s.status === 'changed') checks.push({ name: `source unchanged: ${s.path}`, ok: false, detail: `sha256 was ${s.sha256} when run ${run.id} loaded it${s.sha256Now ? `, is ${s.sha256Now} now` : ''}: the target reflects the old file; run \`etl run\` on it again` });
+      if (s.status === 'missing') checks.push({ name: `source present: ${s.path}`, ok: true, detail: `the file is gone: run ${run.id} is compared with the counts it recorded, not with its source` });
+    }
+    for (const { figures: f, recorded: rec, from, note } of sources.filter((s) => s.run === run)) {
+      streams.push({ run: run.id, stream: f.stream, table: f.table, ...pick(f), recorded: rec && pick(rec), from });
+      if (from === 'recorded counts') {
+        checks.push({
+          name: `records accounted for: ${f.stream} (run ${run.id})`,
+          ok: f.source === f.loaded + f.merged + f.rejected,
+          detail: `source ${f.source} = loaded ${f.loaded} + merged ${f.merged} + rejected ${f.rejected} (recorded counts: ${note})`,
+        });
+        continue;
+      }
+      const same = rec !== null && (['source', 'loaded', 'merged', 'rejected', 'repaired'] as const).every((k) => rec[k] === f[k]);
+      checks.push({
+        name: `records accounted for: ${f.stream} (run ${run.id})`,
+        ok: same && f.source === f.loaded + f.merged + f.rejected,
+        detail:
+          `source ${f.source} = loaded ${f.loaded} + merged ${f.merged} + rejected ${f.rejected}` +
+          (rec === null ? '; the run recorded no figures for this stream' : same ? ', as the run recorded' : `; the run recorded source ${rec.source}, loaded ${rec.loaded}, merged ${rec.merged}, rejected ${rec.rejected}, repaired ${rec.repaired}`),
+      });
+    }
+  }
+  checks.push(...tableChecks);
 
   const tenantIds = [...new Set(runs.map((r) => tenantIdOf(r.tenant)))];
   const tenants: string[] = (await knex.raw('select id::text as id from tenants')).rows.map((r: { id: string }) => r.id);
@@ -270,10 +274,6 @@ async function verifyIn(knex: Knex): Promise<VerifyReport> {
 
 function pick(f: Figures): Figures {
   return { source: f.source, loaded: f.loaded, merged: f.merged, rejected: f.rejected, repaired: f.repaired };
-}
-
-function streamEntry(run: string, f: StreamFigures, rec: Figures | null): StreamEntry {
-  return { run, stream: f.stream, table: f.table, ...pick(f), recorded: rec ? pick(rec) : null, from: 'source' };
 }
 
 function uniqueSpecs() {
