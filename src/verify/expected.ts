@@ -64,6 +64,7 @@ export interface StreamFigures extends Figures {
   table: string;
   inferredUsers: number;
   inferredConversations: number;
+  inferredPersonas: number;
   importedHistory: number;
 }
 
@@ -171,7 +172,7 @@ export async function expectRun(run: RecordedRun, into: Expectation): Promise<Ru
     for (const stream of opened.streams.filter((s) => level.includes(s.entity))) {
       const spec = TABLES[stream.entity];
       const rows = tableRows(into, spec.table);
-      const f: StreamFigures = { stream: stream.name, table: spec.table, source: 0, loaded: 0, merged: 0, rejected: 0, repaired: 0, inferredUsers: 0, inferredConversations: 0, importedHistory: 0 };
+      const f: StreamFigures = { stream: stream.name, table: spec.table, source: 0, loaded: 0, merged: 0, rejected: 0, repaired: 0, inferredUsers: 0, inferredConversations: 0, inferredPersonas: 0, importedHistory: 0 };
       const ctx = { tenant: run.tenant, tenantId, runId: run.id, source: stream.source.sha256, sourceTimeZone: run.options?.sourceTimeZone ?? 'UTC', tenantMap: run.options?.tenantMap };
       for await (const records of stream.read(0)) {
         for (const rec of records) {

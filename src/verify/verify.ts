@@ -9,6 +9,7 @@ import { pendingMigrations } from '../db/migrate';
 import { EtlError } from '../errors';
 import { tenantId as tenantIdOf } from '../normalize/ids';
 import { readRows } from './actual';
+import { evolveChecks } from './evolve';
 import { type Check, checkApiKeysEncrypted, checkForeignKeys, checkMeaningfulNulls, checkMessageCounts, checkNoPlaintextSecrets, checkUsernameFold } from './checks';
 import { RUN_TENANT_SOURCE } from '../pipeline/run';
 import { ROLLBACK_PIPELINE } from '../pipeline/runs';
@@ -100,6 +101,7 @@ function figuresOf(c: Record<string, unknown>): Figures & Record<string, number>
     repaired: n('repaired'),
     inferredUsers: n('inferredUsers'),
     inferredConversations: n('inferredConversations'),
+    inferredPersonas: n('inferredPersonas'),
     importedHistory: n('importedHistory'),
   };
 }
@@ -254,6 +256,7 @@ async function verifyIn(knex: Knex): Promise<VerifyReport> {
   checks.push(await checkForeignKeys(knex));
   checks.push(await checkMeaningfulNulls(knex));
   checks.push(await checkUsernameFold(knex));
+  checks.push(...(await evolveChecks(knex)));
   checks.push(await checkNoPlaintextSecrets(knex, expectation.secrets, unread));
   const counts = await checkMessageCounts(knex);
   if (counts) checks.push(counts);
