@@ -9,9 +9,9 @@ import { EtlError } from '../../errors';
 import { tenantId } from '../../normalize/ids';
 
 export async function recordSearchConfig(knex: Knex, tenant: string, config: string): Promise<void> {
-  const known = (await knex.raw('select to_regconfig(?)::text as c', [config])).rows[0].c;
-  if (known === null) {
-    const names = (await knex.raw('select cfgname from pg_ts_config order by cfgname')).rows.map((r: { cfgname: string }) => r.cfgname);
+  const known = (await knex.raw('select c.oid::regconfig::text as c from pg_ts_config c where c.cfgname = ? and pg_ts_config_is_visible(c.oid)', [config])).rows[0]?.c as string | undefined;
+  if (known === undefined) {
+    const names = (await knex.raw('select cfgname from pg_ts_config where pg_ts_config_is_visible(oid) order by cfgname')).rows.map((r: { cfgname: string }) => r.cfgname);
     throw new EtlError('USAGE', `--fts-config ${config} is not a text search configuration of this PostgreSQL; use one of ${names.join(', ')}.`);
   }
   const id = tenantId(tenant);
