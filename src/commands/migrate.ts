@@ -56,9 +56,10 @@ export async function migrateCommand(o: MigrateOptions, log: Logger): Promise<nu
     if (o.ftsConfig !== undefined && o.tenant !== undefined) await recordSearchConfig(db.knex, o.tenant, o.ftsConfig);
     const changes = await evolveAll(db.knex, { batchRows: o.batchRows }, log);
     const failed = changes.some((c) => c.checks.some((x) => !x.ok));
+    const done = changes.filter((c) => !c.alreadyDone);
     out(
       { applied, changes },
-      [applied.length ? `applied: ${applied.join(', ')}` : 'migrations: up to date', ...changes.map(formatEvolve)].join('\n'),
+      applied.length || done.length ? [...(applied.length ? [`applied: ${applied.join(', ')}`] : []), ...done.map(formatEvolve)].join('\n') : 'nothing to do: the schema is up to date',
     );
     return failed ? 1 : 0;
   } finally {

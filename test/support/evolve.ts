@@ -7,20 +7,8 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { promisify } from 'node:util';
 import type { Knex } from 'knex';
-import { CHANGES } from '../../src/db/evolve/index';
-import { STATE_TABLE } from '../../src/db/evolve/state';
 
-/**
- * The target as the release before these changes leaves it: each change's rollback statements and
- * no bookkeeping of them. (A load by this release completes the changes on an empty target; the
- * tests check that this gives the very schema the knex migrations alone give.)
- */
-export async function asPreviousRelease(knex: Knex): Promise<void> {
-  for (const change of [...CHANGES].reverse()) for (const sql of change.rollback) await knex.raw(sql);
-  await knex.raw(`drop table if exists ${STATE_TABLE}`);
-  // The index the persona change's contract replaced.
-  await knex.raw('create index if not exists conversations_user_id_index on conversations (user_id)');
-}
+export { asPreviousRelease } from '../../bench/backfill';
 
 /** Tables, columns, constraints, indexes, triggers and functions of the target's schema, one per line, sorted. */
 export async function catalogSchema(knex: Knex): Promise<string[]> {

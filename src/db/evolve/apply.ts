@@ -30,6 +30,8 @@ export interface CheckResult {
 
 export interface EvolveReport {
   change: string;
+  /** Contracted before this `etl migrate`: nothing was done. */
+  alreadyDone: boolean;
   expanded: boolean;
   backfilled: BackfillFigures[];
   checks: CheckResult[];
@@ -119,12 +121,10 @@ export async function evolveAll(knex: Knex, o: Partial<BackfillOptions>, log: Lo
   await underMigrateLock(knex, log, () => ensureStateTable(knex));
   const reports: EvolveReport[] = [];
   for (const change of CHANGES) {
-    const report: EvolveReport = { change: change.name, expanded: false, backfilled: [], checks: [], contracted: await isDone(knex, change, 'contract') };
+    const contracted = await isDone(knex, change, 'contract');
+    const report: EvolveReport = { change: change.name, alreadyDone: contracted, expanded: contracted, backfilled: [], checks: [], contracted };
     reports.push(report);
-    if (report.contracted) {
-      report.expanded = true;
-      continue;
-    }
+    if (contracted) continue;
     report.expanded = (await underMigrateLock(knex, log, () => expandOne(knex, change, ctx, log))) || (await isDone(knex, change, 'expand'));
     report.backfilled = await withBackfillLock(knex, async () => {
       const figures: BackfillFigures[] = [];
