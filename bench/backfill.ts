@@ -20,12 +20,11 @@ export interface BackfillBench {
 
 /**
  * The target as the release before these changes leaves it: each change's rollback statements and
- * no bookkeeping of them (plus the index the persona change's contract replaced).
+ * no bookkeeping of them.
  */
 export async function asPreviousRelease(knex: Knex): Promise<void> {
   for (const change of [...CHANGES].reverse()) for (const sql of change.rollback) await knex.raw(sql);
   await knex.raw(`drop table if exists ${STATE_TABLE}`);
-  await knex.raw('create index if not exists conversations_user_id_index on conversations (user_id)');
 }
 
 /** Measures the upgrade of the loaded etl target at `url` (it is changed: upgraded again at the end). */

@@ -9,7 +9,7 @@ import { pendingMigrations } from '../db/migrate';
 import { EtlError } from '../errors';
 import { tenantId as tenantIdOf } from '../normalize/ids';
 import { readRows } from './actual';
-import { evolveChecks } from './evolve';
+import { assertExpanded, evolveChecks } from './evolve';
 import { type Check, checkApiKeysEncrypted, checkForeignKeys, checkMeaningfulNulls, checkMessageCounts, checkNoPlaintextSecrets, checkUsernameFold } from './checks';
 import { RUN_TENANT_SOURCE } from '../pipeline/run';
 import { ROLLBACK_PIPELINE } from '../pipeline/runs';
@@ -77,6 +77,7 @@ export async function assertSchema(knex: Knex): Promise<void> {
   if (!exists) throw new EtlError('NO_SCHEMA', 'The target database has no etl schema (no etl_runs table): nothing was loaded into it yet; load it with `etl run` first (this command never creates tables).');
   const pending = await pendingMigrations(knex);
   if (pending.length) throw new EtlError('NO_SCHEMA', `The target's etl schema is older than this etl (missing ${pending.join(', ')}); run \`etl migrate\` first (this command never changes the schema).`);
+  await assertExpanded(knex);
 }
 
 /** Runs a function in a READ ONLY, REPEATABLE READ transaction: one snapshot, and any write fails. */

@@ -40,6 +40,11 @@ export interface EvolveReport {
 
 export const DEFAULT_BATCH_ROWS = 20_000;
 
+async function tablesEmpty(knex: Knex, change: Change): Promise<boolean> {
+  for (const s of change.backfill) if ((await knex.raw(`select exists (select 1 from ${s.table}) as x`)).rows[0].x) return false;
+  return true;
+}
+
 async function isDone(knex: Knex, change: Change, step: string): Promise<boolean> {
   return (await stepState(knex, change.name, step))?.state === 'done';
 }
@@ -65,8 +70,7 @@ export async function expandForRun(knex: Knex, record: boolean, log?: Logger): P
     for (const change of CHANGES) {
       if (await isDone(knex, change, 'contract')) continue;
       if (await expandOne(knex, change, ctx, log)) applied.push(`${change.name} (expand)`);
-      const empty = await Promise.all(change.backfill.map(async (s) => !(await knex.raw(`select exists (select 1 from ${s.table}) as x`)).rows[0].x));
-      if (empty.every(Boolean) && !(await stepState(knex, change.name, 'contract'))) {
+      if (!(await stepState(knex, change.name, 'contract')) && (await tablesEmpty(knex, change))) {
         for (const s of change.backfill) await setStep(knex, change.name, `backfill:${s.name}`, 'done');
         await contractOne(knex, change, ctx, log);
         applied.push(`${change.name} (contract: no rows to backfill)`);
@@ -147,7 +151,7 @@ export async function evolveAll(knex: Knex, o: Partial<BackfillOptions>, log: Lo
 /**
  * `etl migrate --rollback`: undoes the last change that is expanded and not contracted (its
  * bookkeeping too; the state table goes with the last one, so the schema is exactly as before).
- * Refused once the change's contract step has started. Returns the change undone, or null when none is applied.
+ * Refused once the change's contract step has started, unless its tables are still empty. Returns the change undone, or null when none is applied.
  */
 export async function rollbackLast(knex: Knex, log: Logger): Promise<string | null> {
   return underMigrateLock(knex, log, async () => {
@@ -156,7 +160,8 @@ export async function rollbackLast(knex: Knex, log: Logger): Promise<string | nu
     const applied = [...CHANGES].reverse().find((c) => steps.some((s) => s.change === c.name));
     if (!applied) return null;
     const contract = steps.find((s) => s.change === applied.name && s.step === 'contract');
-    if (contract) {
+    // A contracted change on tables still empty loses nothing by going (a fresh `etl migrate` completes the changes).
+    if (contract && !(await tablesEmpty(knex, applied))) {
       throw new EtlError('USAGE', `Change ${applied.name} cannot be rolled back: ${contract.state === 'done' ? 'it was contracted' : 'its contract step has started'} (${new Date(contract.updated_at).toISOString()}), and ${applied.irreversible}. Run \`etl migrate\` to finish it; to go back, restore a backup taken before it.`);
     }
     await knex.transaction(async (trx) => {

@@ -140,6 +140,8 @@ export const personaSegmentation: Change = {
     'alter table messages drop column if exists persona_id',
     'alter table conversations drop column if exists persona_id',
     'drop table if exists user_personas',
+    // What contract dropped, when a contracted change is undone on empty tables (a no-op before contract).
+    'create index if not exists conversations_user_id_index on conversations (user_id)',
   ],
   irreversible:
     'its contract step dropped conversations_user_id_index and made persona_id part of every conversation and message, and the personas later loads created are indistinguishable from the ones the backfill inferred: the schema and data a rollback would restore are gone',
