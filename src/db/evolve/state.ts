@@ -51,8 +51,8 @@ export async function stepState(knex: Knex, change: string, step: string): Promi
 }
 
 export async function setStep(knex: Knex, change: string, step: string, state: StepState, fields: Partial<Pick<StepRow, 'position' | 'end_position' | 'rows' | 'inferred' | 'detail'>> = {}): Promise<void> {
-  const row = { change, step, state, ...fields, detail: JSON.stringify(fields.detail ?? {}), updated_at: knex.fn.now() };
-  if (fields.detail === undefined) delete (row as Partial<typeof row>).detail;
+  const { detail, ...figures } = fields;
+  const row = { change, step, state, ...figures, ...(detail && { detail: JSON.stringify(detail) }), updated_at: knex.fn.now() };
   await knex(STATE_TABLE).insert(row).onConflict(['change', 'step']).merge();
 }
 
