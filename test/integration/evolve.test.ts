@@ -111,7 +111,7 @@ describe('etl migrate: expand → backfill → contract on a loaded target', () 
 
     const refused = await runEtl(['migrate', '--rollback'], { env });
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(new RegExp(`Change ${SEARCH} cannot be rolled back: it was contracted .*; to go back, restore a backup taken before it\\.`));
+    expect(refused.stderr).toMatch(new RegExp(`^etl: Change ${SEARCH} cannot be rolled back: it was contracted \\(.*\\), and its contract step made search_vector required .*: the state a rollback would restore is gone\\. To go back, restore a backup taken before it\\.\\n$`));
 
     // A rerun changes nothing.
     const again = await runEtl(['migrate'], { env });

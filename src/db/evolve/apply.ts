@@ -162,7 +162,8 @@ export async function rollbackLast(knex: Knex, log: Logger): Promise<string | nu
     const contract = steps.find((s) => s.change === applied.name && s.step === 'contract');
     // A contracted change on tables still empty loses nothing by going (a fresh `etl migrate` completes the changes).
     if (contract && !(await tablesEmpty(knex, applied))) {
-      throw new EtlError('USAGE', `Change ${applied.name} cannot be rolled back: ${contract.state === 'done' ? 'it was contracted' : 'its contract step has started'} (${new Date(contract.updated_at).toISOString()}), and ${applied.irreversible}. Run \`etl migrate\` to finish it; to go back, restore a backup taken before it.`);
+      const what = contract.state === 'done' ? 'it was contracted' : 'its contract step has started (`etl migrate` finishes it)';
+      throw new EtlError('USAGE', `Change ${applied.name} cannot be rolled back: ${what} (${new Date(contract.updated_at).toISOString()}), and ${applied.irreversible}. To go back, restore a backup taken before it.`);
     }
     await knex.transaction(async (trx) => {
       await trx.raw("set local lock_timeout = '10s'");

@@ -144,5 +144,5 @@ export const personaSegmentation: Change = {
     'create index if not exists conversations_user_id_index on conversations (user_id)',
   ],
   irreversible:
-    'its contract step dropped conversations_user_id_index and made persona_id part of every conversation and message, and the personas later loads created are indistinguishable from the ones the backfill inferred: the schema and data a rollback would restore are gone',
+    'its contract step dropped conversations_user_id_index and made persona_id required, and loads have since written rows and personas that exist only in the new shape (nothing records which personas the backfill inferred and which a load created): the state a rollback would restore is gone',
 };

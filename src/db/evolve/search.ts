@@ -76,5 +76,5 @@ export const fullTextSearch: Change = {
     'drop table if exists tenant_search_configs',
   ],
   irreversible:
-    'its contract step made search_vector part of every message and built the search index that queries now use; the configuration each vector was made with is recorded only until then',
+    'its contract step made search_vector required and built the search index, and loads have since written messages that exist only in the new shape (nothing records which messages were there before the change): the state a rollback would restore is gone',
 };
