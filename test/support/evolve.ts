@@ -36,10 +36,10 @@ export async function catalogSchema(knex: Knex): Promise<string[]> {
 const PG_BINS = [process.env.PG_BIN, '/usr/lib/postgresql/18/bin', '/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin'].filter((d): d is string => Boolean(d));
 
 /**
- * `pg_dump --schema-only` of the database, without the lines that name the dump itself; null when
- * no pg_dump here can dump this server (pg_dump refuses a server of a newer major version).
+ * `pg_dump --schema-only` of the database, without the lines that name the dump itself, by a
+ * pg_dump of the server's major version or newer (an older one refuses the server).
  */
-export async function pgDumpSchema(knex: Knex, url: string): Promise<string | null> {
+export async function pgDumpSchema(knex: Knex, url: string): Promise<string> {
   const serverMajor = Math.floor(Number((await knex.raw('show server_version_num')).rows[0].server_version_num) / 10000);
   for (const dir of PG_BINS) {
     const bin = `${dir}/pg_dump`;
@@ -52,7 +52,7 @@ export async function pgDumpSchema(knex: Knex, url: string): Promise<string | nu
       .filter((l) => !/^-- Dumped (from|by)/.test(l) && !/^\\(un)?restrict /.test(l))
       .join('\n');
   }
-  return null;
+  throw new Error(`no pg_dump of PostgreSQL ${serverMajor} or newer in ${PG_BINS.join(', ')} (set PG_BIN)`);
 }
 
 /** Row count and md5 of every row of `table` over `columns` (the columns the previous release had), in id order. */
