@@ -22,7 +22,7 @@ import { generateChatCore } from './generate';
 const ROOT = path.resolve(__dirname, '../..');
 /** The tables a target's rows land in, parents first; the raw COPY baseline writes the same rows into them. */
 const TABLES_IN_FK_ORDER: Record<string, { tables: string[]; alsoTruncate: string[] }> = {
-  etl: { tables: ['tenants', 'users', 'conversations', 'messages', 'auth_sessions'], alsoTruncate: ['etl_checkpoints', 'etl_rejects'] },
+  etl: { tables: ['tenants', 'users', 'user_personas', 'conversations', 'messages', 'auth_sessions'], alsoTruncate: ['etl_checkpoints', 'etl_rejects'] },
   chatcore: { tables: ['public.users', 'public.conversations', 'public.messages', 'public.sessions'], alsoTruncate: [] },
 };
 
