@@ -45,9 +45,9 @@ describe('etl migrate: expand → backfill → contract on a loaded target', () 
   };
 
   beforeAll(async () => {
-    await generateChatCore(big, { messages: 20_000, users: 40, perConversation: 25, duplicateEvery: 997, missingConversationEvery: 13 });
-    // The delta pass: the same conversations and more messages (the first 20,000 are the same records).
-    await generateChatCore(delta, { messages: 24_000, users: 40, perConversation: 25, duplicateEvery: 997, missingConversationEvery: 13 });
+    await generateChatCore(big, { messages: 12_000, users: 40, perConversation: 25, duplicateEvery: 997, missingConversationEvery: 13 });
+    // The delta pass: the same conversations and more messages (the first 12,000 are the same records).
+    await generateChatCore(delta, { messages: 14_000, users: 40, perConversation: 25, duplicateEvery: 997, missingConversationEvery: 13 });
   });
   afterAll(async () => {
     await Promise.all(dbs.map((d) => d.drop()));
