@@ -19,12 +19,13 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { startEmbedded } from '../src/db/embedded';
 import { EtlError } from '../src/errors';
 import { createLogger } from '../src/log';
+import { measureBackfill } from './backfill';
 import { generateChatCore, type GenerateOptions } from './generate';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** The tables a target's rows land in, parents first; the raw COPY baseline writes the same rows into them. */
 const TABLES_IN_FK_ORDER: Record<string, { tables: string[] }> = {
-  etl: { tables: ['tenants', 'users', 'conversations', 'messages', 'auth_sessions'] },
+  etl: { tables: ['tenants', 'users', 'user_personas', 'conversations', 'messages', 'auth_sessions'] },
   chatcore: { tables: ['public.users', 'public.conversations', 'public.messages', 'public.sessions'] },
 };
 
@@ -213,6 +214,12 @@ async function main(): Promise<void> {
       { step: 'verify', seconds: verify.seconds, rowsPerSecond: perSecond(verify.seconds), peakRssMiB: verify.peakMiB, ...vs(verify, 0.5), note: verifyNote(verify) },
       { step: 'verify after delta', seconds: deltaVerify.seconds, peakRssMiB: deltaVerify.peakMiB, ...vs(deltaVerify, 0.5), note: verifyNote(deltaVerify) },
     ];
+    // etl migrate's upgrade of the loaded target (issue 11's schema changes), rolled back to the previous release's shape first.
+    if (targetName === 'etl') {
+      const upgrade = await measureBackfill(url);
+      for (const c of upgrade.changes) steps.push({ step: `backfill ${c.change}`, seconds: c.seconds, rowsPerSecond: c.rowsPerSecond, note: `${c.rows} rows` });
+      steps.push({ step: 'upgrade, both changes', seconds: upgrade.seconds, ...vs(upgrade, 1.0), note: 'expand, backfill, checks, contract' });
+    }
     // An application target is compared with the etl target on the same file.
     if (targetName !== 'etl') {
       const etlTarget = await timedEtl(['run', 'tinydb', file, '--json', '--batch-size', String(batchSize)], await database('etl_bench_etl'));

@@ -52,6 +52,14 @@ export interface MessageEntity {
   timestamp: unknown;
 }
 
+/** A persona a user speaks as, where a source names one (no legacy chat format does yet). */
+export interface UserPersonaEntity {
+  kind: 'user_persona';
+  username: unknown;
+  name: unknown;
+  isDefault?: unknown;
+}
+
 export interface SessionEntity {
   kind: 'session';
   username: unknown;
@@ -178,6 +186,7 @@ export type Entity =
   | UserEntity
   | ConversationEntity
   | MessageEntity
+  | UserPersonaEntity
   | SessionEntity
   | DocumentEntity
   | TenantEntity

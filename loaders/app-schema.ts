@@ -6,6 +6,7 @@
  * `AppSchema`; this module does the rest.
  */
 import type { Knex } from 'knex';
+import { expandForRun } from '../src/db/evolve/apply';
 import { migrateInTransaction, migrateLatest } from '../src/db/migrate';
 import { EtlError } from '../src/errors';
 import { type Check, checkForeignKeys, checkNoPlaintextSecrets } from '../src/verify/checks';
@@ -117,7 +118,7 @@ export function appSchema(s: AppSchema): TargetSchema {
       for (const ddl of [ID_MAP_DDL, ...(s.etlDdl ?? [])]) await knex.raw(ddl);
       const applied = record ? await migrateLatest(knex, log) : await migrateInTransaction(knex as Knex.Transaction);
       await slimCanonicalMessages(knex);
-      return [...created, ...applied];
+      return [...created, ...applied, ...(await expandForRun(knex, record, log))];
     },
   };
 }

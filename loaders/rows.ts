@@ -45,8 +45,12 @@ export interface ConversationRow extends EtlColumns {
   inferred: boolean;
   created_at: string | null;
   updated_at: string | null;
+  /** The persona the owner speaks as in it (their default persona: no legacy source names one). */
+  persona_id: string;
   /** Reference to the owning user, for inferring it when the users table lacks it. */
   _user_name: string;
+  _persona_name: string;
+  _persona_default: boolean;
 }
 
 export interface MessageRow extends EtlColumns {
@@ -59,9 +63,23 @@ export interface MessageRow extends EtlColumns {
   role: string;
   content: string;
   created_at: string;
+  persona_id: string;
   _user_name: string;
   _conv_kind: 'legacy' | 'imported_history';
   _conv_legacy_id: string;
+  _persona_name: string;
+  _persona_default: boolean;
+}
+
+/** A persona a user speaks as; ids are UUIDv5 of (user, folded name). */
+export interface UserPersonaRow extends EtlColumns {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  name: string;
+  is_default: boolean;
+  inferred: boolean;
+  _user_name: string;
 }
 
 export interface SessionRow extends EtlColumns {
@@ -189,6 +207,7 @@ export type AnyRow =
   | UserRow
   | ConversationRow
   | MessageRow
+  | UserPersonaRow
   | SessionRow
   | DocumentRow
   | ApiProfileRow

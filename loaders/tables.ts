@@ -7,7 +7,7 @@ export interface RefColumn {
 }
 
 /** The report counters an inferred parent adds to. */
-export type InferCounter = 'inferredUsers' | 'inferredConversations' | 'importedHistory';
+export type InferCounter = 'inferredUsers' | 'inferredConversations' | 'inferredPersonas' | 'importedHistory';
 
 /** How to create a missing parent from the references the staged child rows carry. */
 export interface InferRule {
@@ -97,12 +97,36 @@ const ORPHAN_USER: ParentRef = {
   ],
 };
 
+/**
+ * The persona a conversation or message is spoken as: created when the target lacks it (always, as
+ * imported history: the legacy sources name no persona, so it is the user's default, named after them).
+ */
+const USER_PERSONA: ParentRef = {
+  column: 'persona_id',
+  table: 'user_personas',
+  missing: 'orphans',
+  code: 'orphan_persona',
+  message: () => 'speaks as a persona the target has no record of',
+  infer: [
+    {
+      always: true,
+      values: { id: 's.persona_id', tenant_id: 's.tenant_id', user_id: 's.user_id', name: 's._persona_name', is_default: 's._persona_default', inferred: 'true' },
+      counter: 'inferredPersonas',
+    },
+  ],
+};
+const PERSONA_REFS: readonly RefColumn[] = [
+  { name: '_persona_name', type: 'text' },
+  { name: '_persona_default', type: 'boolean' },
+];
+
 const conversationFromMessages = (kind: string, inferred: boolean, title: string): Record<string, string> => ({
   id: 's.conversation_id',
   tenant_id: 's.tenant_id',
   kind: `'${kind}'`,
   legacy_id: 's._conv_legacy_id',
   user_id: 's.user_id',
+  persona_id: 's.persona_id',
   title,
   legacy_message_count: 'null',
   inferred: String(inferred),
@@ -176,23 +200,34 @@ export const TABLES: Readonly<Record<EntityKind, TableSpec>> = {
   },
   conversation: {
     table: 'conversations',
-    columns: ['id', 'tenant_id', 'kind', 'legacy_id', 'user_id', 'title', 'legacy_message_count', 'inferred', 'created_at', 'updated_at', ...ETL],
-    refs: [{ name: '_user_name', type: 'text' }],
-    update: ['user_id', 'title', 'legacy_message_count', 'inferred', 'created_at', 'updated_at'],
+    columns: ['id', 'tenant_id', 'kind', 'legacy_id', 'user_id', 'persona_id', 'title', 'legacy_message_count', 'inferred', 'created_at', 'updated_at', ...ETL],
+    refs: [{ name: '_user_name', type: 'text' }, ...PERSONA_REFS],
+    // persona_id follows user_id: a conversation handed to another user speaks as that user's persona.
+    update: ['user_id', 'persona_id', 'title', 'legacy_message_count', 'inferred', 'created_at', 'updated_at'],
     pick: 's._ord',
-    parents: [ORPHAN_USER],
+    parents: [ORPHAN_USER, USER_PERSONA],
   },
   message: {
     table: 'messages',
-    columns: ['id', 'tenant_id', 'conversation_id', 'user_id', 'content_key', 'legacy_message_id', 'role', 'content', 'created_at', ...ETL],
+    columns: ['id', 'tenant_id', 'conversation_id', 'user_id', 'persona_id', 'content_key', 'legacy_message_id', 'role', 'content', 'created_at', ...ETL],
     refs: [
       { name: '_user_name', type: 'text' },
       { name: '_conv_kind', type: 'text' },
       { name: '_conv_legacy_id', type: 'text' },
+      ...PERSONA_REFS,
     ],
     update: ['legacy_message_id'],
     pick: 's._ord',
-    parents: [ORPHAN_USER, ORPHAN_CONVERSATION],
+    // The persona before the conversation: a conversation inferred from a message speaks as its persona.
+    parents: [ORPHAN_USER, USER_PERSONA, ORPHAN_CONVERSATION],
+  },
+  user_persona: {
+    table: 'user_personas',
+    columns: ['id', 'tenant_id', 'user_id', 'name', 'is_default', 'inferred', ...ETL],
+    refs: [{ name: '_user_name', type: 'text' }],
+    update: ['is_default', 'inferred'],
+    pick: 's._ord',
+    parents: [ORPHAN_USER],
   },
   session: {
     table: 'auth_sessions',

@@ -23,7 +23,7 @@ export interface RowBatch {
   records: unknown[];
 }
 
-export interface WriteResult extends Pick<StreamCounts, 'loaded' | 'merged' | 'rejected' | 'inferredUsers' | 'inferredConversations' | 'importedHistory' | 'inserted' | 'updated'> {
+export interface WriteResult extends Pick<StreamCounts, 'loaded' | 'merged' | 'rejected' | 'inferredUsers' | 'inferredConversations' | 'inferredPersonas' | 'importedHistory' | 'inserted' | 'updated'> {
   /** Merge/orphan/inferred outcomes found by the database, to be written with the batch. */
   entries: RejectEntry[];
 }
@@ -41,7 +41,7 @@ function q(name: string): string {
  * The caller adds the normalization rejects and the checkpoint to the same transaction.
  */
 export async function writeRows(trx: Knex.Transaction, spec: TableSpec, batch: RowBatch, ctx: BatchContext): Promise<WriteResult> {
-  const result: WriteResult = { loaded: 0, merged: 0, rejected: 0, inferredUsers: 0, inferredConversations: 0, importedHistory: 0, inserted: 0, updated: 0, entries: [] };
+  const result: WriteResult = { loaded: 0, merged: 0, rejected: 0, inferredUsers: 0, inferredConversations: 0, inferredPersonas: 0, importedHistory: 0, inserted: 0, updated: 0, entries: [] };
   if (batch.rows.length === 0) return result;
   const entry = (i: number, outcome: RejectEntry['outcome'], reasonCode: string, message: string, mergedInto?: string): RejectEntry => ({
     stream: ctx.stream,

@@ -43,6 +43,7 @@ function program(log: Logger, setCode: (c: number) => void): Command {
     .addOption(database())
     .addOption(target())
     .option('--tenant <slug>', 'tenant the records belong to (default: default)')
+    .option('--fts-config <name>', 'text search configuration of the tenant\'s messages, e.g. turkish (default: simple, or what the tenant has)')
     .option('--tenant-map <file>', 'JSON object mapping tenant names in the sources to target tenant slugs, e.g. {"Test_eTMS": "etms"}')
     .option('--documents <dir>', 'a folder of company JSON arrays (employees.json, …) to load as documents')
     .option('--map <table=entity>', 'map a source table or collection onto users, conversations, messages, sessions, documents (or user, conversation, …), or ignore it; repeatable, comma-separated', (v: string, acc: string[]) => [...acc, v], [] as string[])
@@ -92,7 +93,11 @@ function program(log: Logger, setCode: (c: number) => void): Command {
     .description('apply the target schema (etl run does this itself); with --target chatcore on an empty database, creates ChatCore\'s schema as its Alembic revision does')
     .addOption(database())
     .addOption(target())
-    .option('--rollback', 'undo the last batch of etl\'s migrations (--target etl only)', false)
+    .option('--status', 'list each schema change\'s steps (expand, backfill, checks, contract) and their state', false)
+    .option('--rollback', 'undo the last schema change not yet contracted; with none, the last batch of etl\'s migrations (--target etl only)', false)
+    .option('--fts-config <name>', 'text search configuration of --tenant\'s messages (simple, turkish, …); before any is indexed', undefined)
+    .option('--tenant <slug>', 'the tenant --fts-config is for')
+    .option('--batch-rows <n>', 'rows per backfill transaction', int(100, 10_000_000), 20_000)
     .option('--json', 'print the result as JSON', false)
     .action(async (o: MigrateOptions) => setCode(await migrateCommand(o, log)));
   return p;

@@ -10,5 +10,5 @@ describe('etl verify (CLI) on the real ChatCore samples', () => {
   afterEach(async () => db.drop());
 
   test('verify after a run of the real sample: exit 0, ok; the text summary is a table; the database is unchanged', () =>
-    expectCliVerifyHolds(db, sample('chatcore', 'sessions.f26001e.json'), [['tenants', 1], ['users', 3], ['conversations', 6], ['messages', 34], ['auth_sessions', 1]], 34));
+    expectCliVerifyHolds(db, sample('chatcore', 'sessions.f26001e.json'), [['tenants', 1], ['users', 3], ['conversations', 6], ['messages', 34], ['user_personas', 1], ['auth_sessions', 1]], 34));
 });

@@ -1,5 +1,6 @@
 /** etl's own schema (knex migrations in src/db/migrations), in the database's default schema. */
 import type { Knex } from 'knex';
+import { expandForRun } from '../../src/db/evolve/apply';
 import { migrateInTransaction, migrateLatest } from '../../src/db/migrate';
 import { EtlError } from '../../src/errors';
 import type { Logger } from '../../src/log';
@@ -16,6 +17,7 @@ export const etlSchema: TargetSchema = {
     if ((await exists(knex, 'public.alembic_version')) && !(await exists(knex, 'public.etl_runs'))) {
       throw new EtlError('USAGE', "This database holds an application's own schema (it has an alembic_version table); load it with --target chatcore, or use another database for --target etl.");
     }
-    return record ? migrateLatest(knex, log) : migrateInTransaction(knex as Knex.Transaction);
+    const applied = record ? await migrateLatest(knex, log) : await migrateInTransaction(knex as Knex.Transaction);
+    return [...applied, ...(await expandForRun(knex, record, log))];
   },
 };

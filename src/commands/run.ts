@@ -4,6 +4,7 @@ import { CHAT_KINDS, type ChatKind, type ExtractorOptions, type OpenedSources } 
 import { TABLES } from '../../loaders/tables';
 import type { ApiKeyRule, Target } from '../../loaders/target';
 import { targetFor } from '../../loaders/targets';
+import { withSearchConfig } from '../db/evolve/search-config';
 import type { OrphanPolicy } from '../../loaders/writer';
 import { openTarget } from '../db/connect';
 import { readJsonFile } from '../scan/json-file';
@@ -22,6 +23,8 @@ export interface RunCommandOptions {
   target: string;
   /** Absent: `default` (a target without tenants refuses one given). */
   tenant?: string;
+  /** Text search configuration of the tenant's messages (`--fts-config`). */
+  ftsConfig?: string;
   batchSize: number;
   concurrency: number;
   sourceTimezone: string;
@@ -129,8 +132,8 @@ function bindOwner(target: Target, o: RunCommandOptions): Target {
 
 export async function runCommand(pipeline: string, sources: string[], o: RunCommandOptions, log: Logger): Promise<number> {
   const extractor = extractorFor(pipeline);
-  const target = bindOwner(targetFor(o.target), o);
   const tenant = o.owner ?? o.tenant ?? 'default';
+  const target = withSearchConfig(bindOwner(targetFor(o.target), o), tenant, o.ftsConfig);
   assertTimeZone(o.sourceTimezone);
   if (!SLUG.test(tenant)) throw new EtlError('USAGE', `--tenant must be a slug of letters, digits, - and _, got "${tenant}".`);
   // Preflight before connecting: a bad source writes nothing, not even the schema.

@@ -31,7 +31,7 @@ export async function migrateRollback(knex: Knex, log?: Logger): Promise<string[
  * every later migrate would fail with "Migration table is already locked". Every etl migrate holds
  * MIGRATE_LOCK_KEY, so a mark seen while holding it belongs to a dead migrator and is cleared.
  */
-async function underMigrateLock<T>(knex: Knex, log: Logger | undefined, fn: () => Promise<T>): Promise<T> {
+export async function underMigrateLock<T>(knex: Knex, log: Logger | undefined, fn: () => Promise<T>): Promise<T> {
   const conn: pg.Client = await knex.client.acquireConnection();
   try {
     await conn.query('select pg_advisory_lock($1)', [MIGRATE_LOCK_KEY]);

@@ -1,7 +1,7 @@
 /** Entry point for record → row normalization; the rules live in ./records/, one module per domain. */
 import type { Entity } from '../../extractors/types';
 import { agent, agentTool, baseTool, llmModel, tenant, tenantAgent, tool } from './records/catalog';
-import { conversation, document, message, session, user } from './records/chat';
+import { conversation, document, message, session, user, userPersona } from './records/chat';
 import type { NormalizeContext, Normalized } from './records/common';
 import { apiProfile, persona } from './records/config';
 
@@ -18,6 +18,8 @@ export function normalizeEntity(e: Entity, ctx: NormalizeContext, locator: strin
       return conversation(e, ctx, locator);
     case 'message':
       return message(e, ctx, locator);
+    case 'user_persona':
+      return userPersona(e, ctx, locator);
     case 'session':
       return session(e, ctx, locator);
     case 'document':

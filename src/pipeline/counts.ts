@@ -6,6 +6,8 @@ export interface StreamCounts {
   rejected: number;
   inferredUsers: number;
   inferredConversations: number;
+  /** Default personas created for users whose conversations and messages name none. */
+  inferredPersonas: number;
   importedHistory: number;
   /** Of the loaded records: rows new to the table, and existing rows rewritten (the rest were unchanged). */
   inserted: number;
@@ -29,6 +31,7 @@ export function emptyCounts(): StreamCounts {
     rejected: 0,
     inferredUsers: 0,
     inferredConversations: 0,
+    inferredPersonas: 0,
     importedHistory: 0,
     inserted: 0,
     updated: 0,

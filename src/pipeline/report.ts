@@ -58,6 +58,7 @@ export function formatRunReport(r: RunReport): string {
   const say = (n: number, what: string) => n > 0 && facts.push(`${n} ${what}`);
   say(total('inferredUsers'), 'users created from references (no password, reset required)');
   say(total('inferredConversations'), 'conversations created from their messages');
+  say(total('inferredPersonas'), "default personas created for users (named after the user; the sources name none)");
   say(total('importedHistory'), 'imported-history conversations for messages without a conversation id');
   say(total('droppedPlaintextPasswords'), 'plaintext passwords dropped (a hash was kept)');
   say(total('unrecognizedPasswordHashes'), 'unrecognized password hashes (user loaded without a password, reset required)');

@@ -96,14 +96,17 @@ async function findRun(knex: Knex, id: string): Promise<RunRow> {
   return run;
 }
 
-/** Restores the rows `run` updated to their values before it; returns the count per table. */
+/**
+ * Restores the rows `run` updated to their values before it; returns the count per table. A column
+ * the entry predates (added by a schema change since, e.g. persona_id) keeps its value.
+ */
 async function restore(trx: Knex.Transaction, run: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   const tables: string[] = (await trx.raw('select distinct tbl from etl_undo where run_id = ? order by tbl', [run])).rows.map((r: { tbl: string }) => r.tbl);
   for (const table of tables) {
     const cols: string[] = (await trx.raw("select column_name from information_schema.columns where table_schema = current_schema() and table_name = ? and column_name <> 'id'", [table])).rows.map((r: { column_name: string }) => r.column_name);
     const res = await trx.raw(
-      `update ${q(table)} t set ${cols.map((c) => `${q(c)} = r.${q(c)}`).join(', ')}
+      `update ${q(table)} t set ${cols.map((c) => `${q(c)} = case when u.old -> '${c}' is not null then r.${q(c)} else t.${q(c)} end`).join(', ')}
        from etl_undo u cross join lateral jsonb_populate_record(null::${q(table)}, u.old) r
        where u.run_id = ? and u.tbl = ? and t.id = u.id`,
       [run, table],

@@ -117,6 +117,7 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
         rejected: res.rejected + p.rejects.filter((r) => r.outcome === 'rejected').length,
         inferredUsers: res.inferredUsers,
         inferredConversations: res.inferredConversations,
+        inferredPersonas: res.inferredPersonas,
         importedHistory: res.importedHistory,
         inserted: res.inserted,
         updated: res.updated,

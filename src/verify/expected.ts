@@ -67,6 +67,7 @@ export interface StreamFigures extends Figures {
   table: string;
   inferredUsers: number;
   inferredConversations: number;
+  inferredPersonas: number;
   importedHistory: number;
 }
 
@@ -180,7 +181,7 @@ export async function expectRun(run: RecordedRun, into: Expectation): Promise<Ru
   for (const level of dependencyLevels(opened.streams.map((s) => s.entity))) {
     for (const stream of opened.streams.filter((s) => level.includes(s.entity))) {
       const spec = TABLES[stream.entity];
-      const f: StreamFigures = { stream: stream.name, table: spec.table, source: 0, loaded: 0, merged: 0, rejected: 0, repaired: 0, inferredUsers: 0, inferredConversations: 0, importedHistory: 0 };
+      const f: StreamFigures = { stream: stream.name, table: spec.table, source: 0, loaded: 0, merged: 0, rejected: 0, repaired: 0, inferredUsers: 0, inferredConversations: 0, inferredPersonas: 0, importedHistory: 0 };
       const index = into.figures.push(f) - 1;
       const ctx = { tenant: run.tenant, tenantId, runId: run.id, source: stream.source.sha256, sourceTimeZone: run.options?.sourceTimeZone ?? 'UTC', tenantMap: run.options?.tenantMap };
       for await (const records of stream.read(0)) {

@@ -10,6 +10,7 @@ import { EtlError } from '../errors';
 import { tenantId as tenantIdOf } from '../normalize/ids';
 import { ActualSpool } from './actual-spool';
 import { compareTable } from './compare';
+import { assertExpanded, evolveChecks } from './evolve';
 import { type Check, checkApiKeysEncrypted, checkForeignKeys, checkMeaningfulNulls, checkMessageCounts, checkNoPlaintextSecrets, checkUsernameFold } from './checks';
 import { ROLLBACK_PIPELINE } from '../pipeline/runs';
 import { emptyExpectation, type Expectation, expectRun, type Figures, type RecordedRun, type SourceCheck, type StreamFigures } from './expected';
@@ -73,6 +74,7 @@ export async function assertSchema(knex: Knex): Promise<void> {
   if (!exists) throw new EtlError('NO_SCHEMA', 'The target database has no etl schema (no etl_runs table): nothing was loaded into it yet; load it with `etl run` first (this command never creates tables).');
   const pending = await pendingMigrations(knex);
   if (pending.length) throw new EtlError('NO_SCHEMA', `The target's etl schema is older than this etl (missing ${pending.join(', ')}); run \`etl migrate\` first (this command never changes the schema).`);
+  await assertExpanded(knex);
 }
 
 /** Runs a function in a READ ONLY, REPEATABLE READ transaction: one snapshot, and any write fails. */
@@ -97,6 +99,7 @@ function figuresOf(c: Record<string, unknown>): Figures & Record<string, number>
     repaired: n('repaired'),
     inferredUsers: n('inferredUsers'),
     inferredConversations: n('inferredConversations'),
+    inferredPersonas: n('inferredPersonas'),
     importedHistory: n('importedHistory'),
   };
 }
@@ -258,6 +261,7 @@ async function verifyRuns(knex: Knex, all: RecordedRun[], runs: RecordedRun[], e
   checks.push(await checkForeignKeys(knex));
   checks.push(await checkMeaningfulNulls(knex));
   checks.push(await checkUsernameFold(knex));
+  checks.push(...(await evolveChecks(knex)));
   checks.push(await checkNoPlaintextSecrets(knex, expectation.secrets, unread));
   const counts = await checkMessageCounts(knex);
   if (counts) checks.push(counts);

@@ -126,8 +126,11 @@ describe('etl CLI', () => {
     expect(up.code).toBe(0);
     expect(up.stdout).toMatch(/applied: 20261123_001_chat_schema/);
     expect(await db.knex.schema.hasTable('messages')).toBe(true);
-    const down = await runEtl(['migrate', '--rollback'], { env: { DATABASE_URL: db.url } });
-    expect(down.code).toBe(0);
+    // One --rollback per step back: the schema changes (lossless on an empty target), then the knex batch.
+    const down = async () => (await runEtl(['migrate', '--rollback'], { env: { DATABASE_URL: db.url } })).stdout;
+    expect(await down()).toBe('rolled back: 20261201_102_message_search\n');
+    expect(await down()).toBe('rolled back: 20261201_101_persona_segmentation\n');
+    expect(await down()).toMatch(/^rolled back: 20261201_003_undo, /);
     expect(await db.knex.schema.hasTable('messages')).toBe(false);
   });
 });

@@ -38,7 +38,7 @@ describe('etl verify / status / rejects / run --dry-run / --max-rejects (CLI)', 
   });
 
   test('verify after a run of fixture ChatCore v5: exit 0, ok; the text summary is a table; the database is unchanged', () =>
-    expectCliVerifyHolds(db, CHATCORE_V5, [['tenants', 1], ['users', 3], ['conversations', 5], ['messages', 11], ['auth_sessions', 1]], 11));
+    expectCliVerifyHolds(db, CHATCORE_V5, [['tenants', 1], ['users', 3], ['conversations', 5], ['messages', 11], ['user_personas', 3], ['auth_sessions', 1]], 11));
 
   test('a deleted, an edited or an extra message row: exit 1, naming the table and the id', async () => {
     expect((await etl('run', 'tinydb', FIXTURE, '--bcrypt-cost', '4')).code).toBe(0);
@@ -205,12 +205,14 @@ describe('etl verify / status / rejects / run --dry-run / --max-rejects (CLI)', 
     expect(dry.code).toBe(0);
     const plan = JSON.parse(dry.stdout);
     expect(plan.dryRun).toBe(true);
-    // inserts include the rows etl infers: "ghost" (users), b0bafe77 and admin's imported history (conversations)
+    // inserts include the rows etl infers: "ghost" (users), b0bafe77 and admin's imported history (conversations),
+    // the default personas of admin and ghost (user_personas)
     expect(plan.plan).toEqual([
       { table: 'users', read: 5, inserted: 4, updated: 0, unchanged: 0, merged: 1, rejected: 1 },
       { table: 'conversations', read: 2, inserted: 4, updated: 0, unchanged: 0, merged: 0, rejected: 0 },
       { table: 'messages', read: 9, inserted: 6, updated: 0, unchanged: 0, merged: 1, rejected: 2 },
       { table: 'auth_sessions', read: 1, inserted: 1, updated: 0, unchanged: 0, merged: 0, rejected: 0 },
+      { table: 'user_personas', read: 0, inserted: 2, updated: 0, unchanged: 0, merged: 0, rejected: 0 },
     ]);
     expect(await allChecksums(db.knex)).toEqual(empty);
 

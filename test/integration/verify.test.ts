@@ -38,7 +38,7 @@ describe('etl verify (in-process)', () => {
     expect(pickFigures('messages')).toEqual([9, 6, 1, 1, 2, 6, 6, 0, 0, 0]);
     expect(pickFigures('auth_sessions')).toEqual([1, 1, 0, 0, 0, 1, 1, 0, 0, 0]);
     expect(pickFigures('documents')).toEqual([5, 4, 1, 0, 0, 4, 4, 0, 0, 0]);
-    expect(tableOf(r, 'messages').checksum.columns).toEqual(['id', 'tenant_id', 'conversation_id', 'user_id', 'content_key', 'role', 'content', 'created_at']);
+    expect(tableOf(r, 'messages').checksum.columns).toEqual(['id', 'tenant_id', 'conversation_id', 'user_id', 'persona_id', 'content_key', 'role', 'content', 'created_at']);
     expect(tableOf(r, 'messages').checksum.expected).toBe(tableOf(r, 'messages').checksum.actual);
     expect(r.checks.map((c) => c.name)).toEqual(
       expect.arrayContaining(['foreign keys resolve (no orphans)', 'no NULL where a value is needed', 'no two users fold to one key', 'no plaintext secret from the sources', "every conversation's message_count equals its messages"]),

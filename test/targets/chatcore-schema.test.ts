@@ -206,6 +206,10 @@ describe('etl migrate --target chatcore', () => {
   });
 
   test('refuses --rollback for an application target and the etl target on this database (exit 2, one sentence)', async () => {
+    // The schema changes of etl's canonical tables (still empty) go one per --rollback; ChatCore's tables never.
+    for (const change of ['20261201_102_message_search', '20261201_101_persona_segmentation']) {
+      expect((await runEtl(['migrate', '--target', 'chatcore', '--rollback'], { env: { DATABASE_URL: db.url } })).stdout).toBe(`rolled back: ${change}\n`);
+    }
     const rollback = await runEtl(['migrate', '--target', 'chatcore', '--rollback'], { env: { DATABASE_URL: db.url } });
     expect(rollback.code).toBe(2);
     expect(rollback.stderr).toMatch(/never drops the tables of --target chatcore/);

@@ -132,6 +132,10 @@ describe('etl migrate --target mul-in-one', () => {
   });
 
   test('--rollback never drops the application\'s tables', async () => {
+    // First the schema changes of etl's canonical tables (no messages here: nothing lost), one per call.
+    for (const change of ['20261201_102_message_search', '20261201_101_persona_segmentation']) {
+      expect((await runEtl(['migrate', '--target', 'mul-in-one', '--rollback'], { env: { DATABASE_URL: db.url } })).stdout).toBe(`rolled back: ${change}\n`);
+    }
     const r = await runEtl(['migrate', '--target', 'mul-in-one', '--rollback'], { env: { DATABASE_URL: db.url } });
     expect(r.code).toBe(2);
   });

@@ -1,8 +1,8 @@
 /** Chat records (TinyDB / lowdb): users, conversations, messages, sessions, documents. */
 import { createHash } from 'node:crypto';
 import stringify from 'fast-json-stable-stringify';
-import type { ConversationEntity, DocumentEntity, MessageEntity, SessionEntity, UserEntity } from '../../../extractors/types';
-import type { ConversationRow, DocumentRow, MessageRow, SessionRow, UserRow } from '../../../loaders/rows';
+import type { ConversationEntity, DocumentEntity, MessageEntity, SessionEntity, UserEntity, UserPersonaEntity } from '../../../extractors/types';
+import type { ConversationRow, DocumentRow, MessageRow, SessionRow, UserPersonaRow, UserRow } from '../../../loaders/rows';
 import { redactRecord } from '../../secrets/redact';
 import { rowId, tenantId as tenantIdOf } from '../ids';
 import { messageKey } from '../message-key';
@@ -111,6 +111,40 @@ export function user(e: UserEntity, ctx: NormalizeContext, locator: string): Nor
   return { ok: true, row, notes: text.notes(notes), plaintext };
 }
 
+/**
+ * A user's persona: UUIDv5 of (user, folded persona name). The default persona is named after the
+ * user (the folded username), which is the persona every legacy conversation and message speaks as:
+ * no legacy chat format names one. `etl migrate`'s backfill derives the same id for rows loaded
+ * before persona_id existed (src/db/evolve/persona.ts).
+ */
+export function personaRowId(tenant: string, username: string, name: string = username): string {
+  return cachedRowId(tenant, 'user_persona', `${username}:${foldUsername(name)}`);
+}
+
+/** The persona columns of a row of `owner`'s that names no persona: their default one. */
+function defaultPersona(ctx: NormalizeContext, owner: string): { persona_id: string; _persona_name: string; _persona_default: boolean } {
+  return { persona_id: personaRowId(ctx.tenant, owner), _persona_name: owner, _persona_default: true };
+}
+
+export function userPersona(e: UserPersonaEntity, ctx: NormalizeContext, locator: string): Normalized {
+  const text = new Text();
+  const owner = username(e.username, text);
+  if (owner === null) return reject('missing_user', 'persona names no user');
+  const name = text.str(e.name)?.trim() ?? '';
+  if (name === '') return reject('missing_name', `a persona of user "${owner}" has no name`);
+  const row: UserPersonaRow = {
+    id: personaRowId(ctx.tenant, owner, name),
+    tenant_id: ctx.tenantId,
+    user_id: cachedRowId(ctx.tenant, 'user', owner),
+    name,
+    is_default: e.isDefault === true,
+    inferred: false,
+    ...etl(ctx, locator),
+    _user_name: owner,
+  };
+  return { ok: true, row, notes: text.notes() };
+}
+
 export function conversationRowId(tenant: string, kind: ConversationRow['kind'], legacy: string): string {
   return cachedRowId(tenant, 'conversation', `${kind}:${legacy}`);
 }
@@ -137,6 +171,7 @@ export function conversation(e: ConversationEntity, ctx: NormalizeContext, locat
     updated_at: optionalTime(e.updatedAt, ctx, notes),
     ...etl(ctx, locator),
     _user_name: owner,
+    ...defaultPersona(ctx, owner),
   };
   return { ok: true, row, notes: text.notes(notes) };
 }
@@ -169,6 +204,7 @@ export function message(e: MessageEntity, ctx: NormalizeContext, locator: string
     _user_name: owner,
     _conv_kind: kind,
     _conv_legacy_id: convLegacy,
+    ...defaultPersona(ctx, owner),
   };
   return { ok: true, row, notes: text.notes() };
 }
