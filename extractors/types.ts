@@ -212,6 +212,8 @@ export interface SourceStream {
   source: SourceFile;
   count: number;
   read(fromOrdinal: number): AsyncIterable<SourceRecord[]>;
+  /** The order `read` yields locator ids in, where it is one (TinyDB): lets a delta pass merge instead of holding a map. */
+  compareIds?(a: string, b: string): number;
 }
 
 /** The result of an extractor's preflight: every source validated and fingerprinted, nothing written. */

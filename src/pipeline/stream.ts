@@ -16,6 +16,7 @@ import { addCounts, type StreamCounts } from './counts';
 import type { Logger } from '../log';
 import { withRetry } from '../db/retry';
 import type { RunLock } from './lock';
+import { type DeltaBatch, StreamDelta } from './delta/stream-delta';
 
 export interface StreamOptions {
   knex: Knex;
@@ -29,6 +30,10 @@ export interface StreamOptions {
   batchSize: number;
   bcryptCost: number;
   orphans: OrphanPolicy;
+  /** The options key stored with each record's digest (src/pipeline/delta/digest.ts). */
+  digestOptions: string;
+  /** Delete the rows of records gone from the source since its last pass. */
+  prune: boolean;
   /** The key API keys are encrypted with; null only when plaintext keys were allowed. */
   fernet: Fernet | null;
   target: Target;
@@ -46,6 +51,7 @@ interface Prepared {
   notes: Partial<StreamCounts>;
   read: number;
   position: number;
+  delta: DeltaBatch;
 }
 
 /** bcrypt runs in libuv's pool; more parallel hashes than cores gain nothing (research §7). */
@@ -55,7 +61,7 @@ function addNotes(into: Partial<StreamCounts>, notes: Notes): void {
   for (const [k, v] of Object.entries(notes) as [keyof Notes, number][]) into[k] = (into[k] ?? 0) + v;
 }
 
-async function prepare(records: SourceRecord[], stream: SourceStream, ctx: NormalizeContext, opts: StreamOptions): Promise<Prepared> {
+async function prepare(records: readonly SourceRecord[], stream: SourceStream, ctx: NormalizeContext, opts: StreamOptions): Promise<Omit<Prepared, 'read' | 'position' | 'delta'>> {
   const { bcryptCost, fernet, target } = opts;
   const rows: RowBatch = { rows: [], locators: [], records: [] };
   const rejects: RejectEntry[] = [];
@@ -87,8 +93,7 @@ async function prepare(records: SourceRecord[], stream: SourceStream, ctx: Norma
     rows.records.push(rec.raw);
   }
   await Promise.all(hashes);
-  const last = records[records.length - 1];
-  return { rows, rejects, notes, read: records.length, position: last.ordinal + 1 };
+  return { rows, rejects, notes };
 }
 
 /**
@@ -103,6 +108,7 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
   opts.onCounts?.(stream.name, cp.counts, false);
   if (cp.done) return cp.counts;
   const ctx: NormalizeContext = { tenant: opts.tenant, tenantId: opts.tenantId, runId: opts.runId, source: stream.source.sha256, sourceTimeZone: opts.sourceTimeZone, tenantMap: opts.tenantMap };
+  const delta = await StreamDelta.open(opts.knex, stream, { pipeline: opts.pipeline, tenant: opts.tenant, runId: opts.runId, options: opts.digestOptions });
   let counts = cp.counts;
   let position = cp.position;
   let t0 = Date.now();
@@ -113,8 +119,11 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
       const done = p.position >= stream.count;
       const res = await writeRows(trx, spec, p.rows, { runId: opts.runId, fingerprint: opts.fingerprint, stream: stream.name, orphans: opts.orphans });
       await writeRejects(trx, opts.runId, opts.fingerprint, [...p.rejects, ...res.entries]);
+      const replaced = await delta.commit(trx, p.delta, p.rows, done, { runId: opts.runId, prune: opts.prune });
       const next = addCounts(counts, {
         ...p.notes,
+        ...p.delta.counts,
+        ...replaced,
         read: p.read,
         loaded: res.loaded,
         merged: res.merged,
@@ -162,7 +171,12 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
   let pending: Promise<void> = Promise.resolve();
   let buffer: SourceRecord[] = [];
   const flush = async (): Promise<void> => {
-    const prepared = await prepare(buffer, stream, ctx, opts);
+    const read = buffer.length;
+    const end = read ? buffer[read - 1].ordinal + 1 : position;
+    // Unchanged records are skipped here, before normalization; the rest are written.
+    const picked = await delta.pick(buffer, end >= stream.count);
+    const prepared: Prepared = { ...(await prepare(picked.records, stream, ctx, opts)), read, position: end, delta: picked };
+    prepared.rejects.push(...picked.gone);
     buffer = [];
     await pending;
     pending = write(prepared);
@@ -175,11 +189,11 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
       if (buffer.length >= opts.batchSize) await flush();
     }
   }
-  if (buffer.length) await flush();
+  // An empty stream still ends in a batch: it reports the records gone from it and records its pass.
+  if (buffer.length || stream.count === 0) await flush();
   await pending;
   if (position !== stream.count) {
     throw new EtlError('SOURCE_CHANGED', `${stream.source.path} gave ${position} of the ${stream.count} records its check counted in ${stream.name}; it may have changed during the run: run the same command again.`);
   }
-  if (stream.count === 0) await opts.knex.transaction((trx) => saveCheckpoint(trx, key, opts.runId, { position, done: true, counts }));
   return counts;
 }

@@ -1,0 +1,178 @@
+import type { Knex } from 'knex';
+import type { PoolClient } from 'pg';
+import type { SourceRecord, SourceStream } from '../../../extractors/types';
+import { copyRows } from '../../../loaders/copy';
+import type { RejectEntry } from '../../../loaders/rejects';
+import { deleteReplaced } from '../../../loaders/replace';
+import { TABLES } from '../../../loaders/tables';
+import type { RowBatch } from '../../../loaders/writer';
+import type { StreamCounts } from '../counts';
+import { recordDigest } from './digest';
+import { buildingSet, currentSet, type DigestRow, type DigestSet, type Lineage, promoteSet, readSet, setTable } from './sets';
+
+/** A batch as the delta pass sees it: the records to write, and a digest row for every record read (and every gone one). */
+export interface DeltaBatch {
+  records: SourceRecord[];
+  rows: DigestRow[];
+  firstSeq: number;
+  /** `disappeared` entries for etl_rejects. */
+  gone: RejectEntry[];
+  counts: Partial<StreamCounts>;
+  /** Locator id → index in `rows` of a record to write: its row id is known once it is normalized. */
+  pending: Map<string, number>;
+}
+
+/** The rows of the last complete pass, in the order they were written, consumed as the new pass goes. */
+interface Previous {
+  /** Takes the entry of `id`, after handing every earlier one to `gone`. */
+  take(id: string, gone: (r: DigestRow) => void): Promise<DigestRow | undefined>;
+  rest(gone: (r: DigestRow) => void): Promise<void>;
+}
+
+/** Streams whose records come in the order of their ids (TinyDB): a merge of two ordered sequences, memory flat. */
+function ordered(knex: Knex, set: DigestSet, cmp: (a: string, b: string) => number, after: string | null): Previous {
+  const it = readSet(knex, set.id);
+  let page: DigestRow[] = [];
+  let k = 0;
+  let end = false;
+  const peek = async (): Promise<DigestRow | undefined> => {
+    while (k >= page.length && !end) {
+      const r = await it.next();
+      if (r.done) end = true;
+      else {
+        page = r.value;
+        k = 0;
+      }
+    }
+    return k < page.length ? page[k] : undefined;
+  };
+  let skipped = after === null;
+  const skip = async (): Promise<void> => {
+    if (skipped) return;
+    skipped = true;
+    // A resumed pass: what the set holds up to `after` was handled before the interruption.
+    for (let r = await peek(); r && cmp(r.loc, after!) <= 0; r = await peek()) k++;
+  };
+  return {
+    async take(id, gone) {
+      await skip();
+      let r = await peek();
+      for (; r && cmp(r.loc, id) < 0; r = await peek()) gone(page[k++]);
+      if (r && r.loc === id) return page[k++];
+      return undefined;
+    },
+    async rest(gone) {
+      await skip();
+      for (let r = await peek(); r; r = await peek()) gone(page[k++]);
+    },
+  };
+}
+
+/** Any other stream (small files read whole): the previous pass's rows in a map. */
+async function unordered(knex: Knex, set: DigestSet, building: DigestSet): Promise<Previous> {
+  const map = new Map<string, DigestRow>();
+  for await (const rows of readSet(knex, set.id)) for (const r of rows) map.set(r.loc, r);
+  for await (const rows of readSet(knex, building.id)) for (const r of rows) map.delete(r.loc);
+  return {
+    async take(id) {
+      const r = map.get(id);
+      map.delete(id);
+      return r;
+    },
+    async rest(gone) {
+      for (const r of map.values()) gone(r);
+      map.clear();
+    },
+  };
+}
+
+/**
+ * The delta pass of one stream (ARCHITECTURE.md, "Delta passes"). Every record gets a digest; a
+ * record whose digest equals the one the last complete pass stored for its locator is unchanged
+ * and skipped before normalization; the others are written. The digests of this pass go into its
+ * own set, batch by batch in the batch's transaction; the stream's last batch deletes the rows
+ * edited records replaced (and, with `prune`, those of gone records) and makes the set current.
+ */
+export class StreamDelta {
+  private seq: number;
+  private locator: DigestSet['locator'];
+  private prevId: string | null = null;
+
+  private constructor(
+    private readonly stream: SourceStream,
+    private readonly lineage: Lineage,
+    private readonly options: string,
+    private readonly building: DigestSet,
+    private readonly previous: Previous | undefined,
+    nextSeq: number,
+    locator: DigestSet['locator'],
+  ) {
+    this.seq = nextSeq;
+    this.locator = locator;
+  }
+
+  static async open(knex: Knex, stream: SourceStream, o: { pipeline: string; tenant: string; runId: string; options: string }): Promise<StreamDelta> {
+    const lineage: Lineage = { pipeline: o.pipeline, tenant: o.tenant, path: stream.source.path, stream: stream.name };
+    const current = await currentSet(knex, lineage);
+    const sources = [...new Set([...(current?.sources ?? []), stream.source.sha256])];
+    const { set, nextSeq, last } = await buildingSet(knex, lineage, TABLES[stream.entity].table, o.runId, o.options, sources);
+    const previous = current && (stream.compareIds ? ordered(knex, current, stream.compareIds, last) : await unordered(knex, current, set));
+    return new StreamDelta(stream, lineage, o.options, set, previous, nextSeq, current?.locator ?? null);
+  }
+
+  /** Sorts a batch of records read into unchanged (skipped), new and changed (to write); `final`: the stream's last batch. */
+  async pick(records: readonly SourceRecord[], final: boolean): Promise<DeltaBatch> {
+    const b: DeltaBatch = { records: [], rows: [], firstSeq: this.seq, gone: [], counts: {}, pending: new Map() };
+    const add = (k: 'deltaNew' | 'deltaChanged' | 'deltaUnchanged' | 'disappeared') => void (b.counts[k] = (b.counts[k] ?? 0) + 1);
+    const gone = (r: DigestRow): void => {
+      add('disappeared');
+      b.rows.push({ loc: r.loc, digest: null, row_id: r.row_id, old_id: null });
+      const locator = { file: this.locator?.file ?? this.stream.source.path, table: this.locator?.table ?? this.stream.name, id: r.loc };
+      const message = 'the source no longer has this record; the row it produced stays (etl run --prune deletes it)';
+      b.gone.push({ stream: this.stream.name, outcome: 'disappeared', locator, reasonCode: 'disappeared', message, record: null });
+    };
+    for (const rec of records) {
+      const id = rec.locator.id;
+      this.locator ??= { file: rec.locator.file, table: rec.locator.table };
+      if (this.stream.compareIds && this.prevId !== null && this.stream.compareIds(this.prevId, id) >= 0) {
+        throw new Error(`stream ${this.stream.name} gave id ${id} after ${this.prevId}: not in the order it declares`);
+      }
+      this.prevId = id;
+      const digest = recordDigest(this.options, rec);
+      const old = await this.previous?.take(id, gone);
+      if (old?.digest === digest) {
+        add('deltaUnchanged');
+        b.rows.push({ loc: id, digest, row_id: old.row_id, old_id: null });
+        continue;
+      }
+      add(old?.digest ? 'deltaChanged' : 'deltaNew');
+      b.pending.set(id, b.rows.length);
+      b.rows.push({ loc: id, digest, row_id: null, old_id: old?.row_id ?? null });
+      b.records.push(rec);
+    }
+    if (final) await this.previous?.rest(gone);
+    this.seq += b.rows.length;
+    return b;
+  }
+
+  /**
+   * In the batch's transaction, after its rows are written: stores the batch's digests (each with
+   * the id of the row its record produced) and, in the stream's last batch, deletes replaced rows
+   * and makes this pass's set the current one.
+   */
+  async commit(trx: Knex.Transaction, b: DeltaBatch, written: RowBatch, last: boolean, o: { runId: string; prune: boolean }): Promise<Partial<StreamCounts>> {
+    written.locators.forEach((l, i) => {
+      const k = b.pending.get(l.id);
+      if (k !== undefined) b.rows[k].row_id = (written.rows[i] as { id: string }).id;
+    });
+    if (b.rows.length) {
+      const conn = (await trx.client.acquireConnection()) as PoolClient;
+      await copyRows(conn, setTable(this.building.id), ['loc', 'digest', 'row_id', 'old_id'], b.rows, (i) => b.firstSeq + i);
+    }
+    if (!last) return {};
+    // Nothing can have been replaced or gone without a previous pass to compare with.
+    const res = this.previous ? await deleteReplaced(trx, TABLES[this.stream.entity], setTable(this.building.id), this.building.sources, o.runId, o.prune) : { replaced: 0, pruned: 0 };
+    await promoteSet(trx, this.lineage, this.building, this.locator);
+    return res;
+  }
+}

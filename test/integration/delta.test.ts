@@ -1,0 +1,99 @@
+/**
+ * Delta passes: the legacy app rewrote its TinyDB file (new messages with higher ids, edited ones,
+ * deleted ones); the rerun writes only what changed, an edited message's old row is replaced, and
+ * the target ends with the rows of a clean load of the new file. Disappeared records are reported,
+ * deleted only with --prune; `etl rollback` undoes a pass that deleted rows.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generateChatCore } from '../../bench/generate';
+import { mutateChatCore } from '../../bench/mutate';
+import { runEtl } from '../support/cli';
+import { freshDatabase, type FreshDatabase } from '../support/db';
+import { dataChecksums } from '../support/pipeline';
+
+jest.setTimeout(300_000);
+
+const count = async (db: FreshDatabase, sql: string): Promise<number> => (await db.knex.raw(`select count(*)::int as n from (${sql}) x`)).rows[0].n;
+
+describe('a delta pass over a TinyDB file the app has rewritten', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etl-delta-'));
+  const live = path.join(dir, 'sessions.json');
+  const v1 = path.join(dir, 'v1.json');
+  const v2 = path.join(dir, 'v2.json');
+  const v3 = path.join(dir, 'v3.json');
+  let db: FreshDatabase;
+  let clean: FreshDatabase;
+  const run = async (args: string[], target = db) => {
+    const r = await runEtl(['run', 'tinydb', live, '--batch-size', '1000', '--json', ...args], { env: { DATABASE_URL: target.url } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    return JSON.parse(r.stdout);
+  };
+  const cleanLoad = async (file: string): Promise<Record<string, string>> => {
+    clean = await freshDatabase();
+    const r = await runEtl(['run', 'tinydb', file], { env: { DATABASE_URL: clean.url } });
+    expect(r.code).toBe(0);
+    const sums = await dataChecksums(clean.knex);
+    await clean.drop();
+    return sums;
+  };
+
+  beforeAll(async () => {
+    // Duplicates (merged) and conversations the file lacks (inferred) across batches, as in real files.
+    await generateChatCore(v1, { messages: 20_000, users: 30, perConversation: 25, duplicateEvery: 997, missingConversationEvery: 13 });
+    db = await freshDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('new and edited messages: only they are written, and the rows equal a clean load of the new file', async () => {
+    fs.copyFileSync(v1, live);
+    expect((await run([])).mode).toBe('fresh');
+    const m = await mutateChatCore(v1, v2, { newPercent: 2, editedPercent: 1 });
+    expect(m).toMatchObject({ added: 400, edited: 200, deleted: 0 });
+    fs.copyFileSync(v2, live);
+
+    const r = await run([]);
+    expect(r.mode).toBe('delta');
+    expect(r.delta).toEqual({ deltaNew: 400, deltaChanged: 200, deltaUnchanged: 19_800 + 30 + 739 + 1, // messages, users, conversations (every 13th of 800 missing), the session disappeared: 0, replaced: 200, pruned: 0 });
+    const messages = r.tables.find((t: { table: string }) => t.table === 'messages');
+    expect(messages).toMatchObject({ read: 20_400, loaded: 600, inserted: 600, deltaUnchanged: 19_800 });
+    // One row per locator: the edited messages' old rows are gone.
+    expect(await count(db, 'select etl_locator from messages group by etl_locator having count(*) > 1')).toBe(0);
+    expect(await dataChecksums(db.knex)).toEqual(await cleanLoad(v2));
+
+    const again = await run(['--restart']);
+    expect(again.mode).toBe('restarted');
+    expect(again.delta).toMatchObject({ deltaNew: 0, deltaChanged: 0, disappeared: 0, replaced: 0 });
+    expect(again.tables.reduce((n: number, t: { loaded: number }) => n + t.loaded, 0)).toBe(0);
+  });
+
+  test('deleted messages are reported as disappeared, kept until --prune deletes them; rollback gives them back', async () => {
+    const m = await mutateChatCore(v2, v3, { newPercent: 0, editedPercent: 0, deletedPercent: 1 });
+    expect(m.deleted).toBe(204);
+    fs.copyFileSync(v3, live);
+    const before = await dataChecksums(db.knex);
+
+    const r = await run([]);
+    expect(r.mode).toBe('delta');
+    expect(r.delta).toMatchObject({ deltaNew: 0, deltaChanged: 0, disappeared: 204, pruned: 0 });
+    expect(await dataChecksums(db.knex)).toEqual(before);
+    const listed = await runEtl(['rejects', '--run', r.runId, '--outcome', 'disappeared'], { env: { DATABASE_URL: db.url } });
+    expect(listed.code).toBe(0);
+    const lines = listed.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(204);
+    expect(lines[0]).toMatchObject({ stream: 'chat_history', outcome: 'disappeared', locator: { file: live, table: 'chat_history' } });
+
+    const pruned = await run(['--restart', '--prune']);
+    expect(pruned.delta).toMatchObject({ disappeared: 204, pruned: 204 });
+    expect(await dataChecksums(db.knex)).toEqual(await cleanLoad(v3));
+
+    const undo = await runEtl(['rollback', '--run', pruned.runId], { env: { DATABASE_URL: db.url } });
+    expect(undo.code).toBe(0);
+    expect(await dataChecksums(db.knex)).toEqual(before);
+  });
+});
