@@ -24,8 +24,8 @@ export interface DeltaBatch {
 
 /** The rows of the last complete pass, in the order they were written, consumed as the new pass goes. */
 interface Previous {
-  /** Takes the entry of `id`, after handing every earlier one to `gone`. */
-  take(id: string, gone: (r: DigestRow) => void): Promise<DigestRow | undefined>;
+  /** Takes the entry of `id`, after handing every earlier one to `gone`; a promise only when a page must be read first. */
+  take(id: string, gone: (r: DigestRow) => void): DigestRow | undefined | Promise<DigestRow | undefined>;
   rest(gone: (r: DigestRow) => void): Promise<void>;
 }
 
@@ -53,13 +53,18 @@ function ordered(knex: Knex, set: DigestSet, cmp: (a: string, b: string) => numb
     // A resumed pass: what the set holds up to `after` was handled before the interruption.
     for (let r = await peek(); r && cmp(r.loc, after!) <= 0; r = await peek()) k++;
   };
+  const slow = async (id: string, gone: (r: DigestRow) => void): Promise<DigestRow | undefined> => {
+    await skip();
+    let r = await peek();
+    for (; r && cmp(r.loc, id) < 0; r = await peek()) gone(page[k++]);
+    if (r && r.loc === id) return page[k++];
+    return undefined;
+  };
   return {
-    async take(id, gone) {
-      await skip();
-      let r = await peek();
-      for (; r && cmp(r.loc, id) < 0; r = await peek()) gone(page[k++]);
-      if (r && r.loc === id) return page[k++];
-      return undefined;
+    take(id, gone) {
+      // The common case without a promise per record: the entry is in the page at hand.
+      if (skipped && k < page.length && page[k].loc === id) return page[k++];
+      return slow(id, gone);
     },
     async rest(gone) {
       await skip();
@@ -139,7 +144,8 @@ export class StreamDelta {
       }
       this.prevId = id;
       const digest = recordDigest(this.options, rec);
-      const old = await this.previous?.take(id, gone);
+      let old = this.previous?.take(id, gone);
+      if (old instanceof Promise) old = await old;
       if (old?.digest === digest) {
         add('deltaUnchanged');
         b.rows.push({ loc: id, digest, row_id: old.row_id, old_id: null });
