@@ -98,3 +98,45 @@ describe('a delta pass over a TinyDB file the app has rewritten', () => {
     expect(await dataChecksums(db.knex)).toEqual(before);
   });
 });
+
+describe('a delta pass keeps the rows other records still produce', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etl-delta-dup-'));
+  const live = path.join(dir, 'sessions.json');
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('an edited message whose row a duplicate still produces: the row stays; --target chatcore follows the edit and the prune', async () => {
+    // Every 10th message repeats the one before (one row, the second record merged into it).
+    const v1 = path.join(dir, 'v1.json');
+    await generateChatCore(v1, { messages: 40, users: 2, perConversation: 10, duplicateEvery: 10 });
+    const doc = JSON.parse(fs.readFileSync(v1, 'utf8'));
+    const edited = structuredClone(doc);
+    edited.chat_history['9'].content = 'edited: its duplicate, #10, still says the old text';
+    edited.chat_history['3'].content = 'edited: no other record says the old text';
+    delete edited.chat_history['5'];
+    const v2 = path.join(dir, 'v2.json');
+    fs.writeFileSync(v2, JSON.stringify(edited));
+    for (const target of ['etl', 'chatcore']) {
+      const [db, clean] = await Promise.all([freshDatabase(), freshDatabase()]);
+      try {
+        const run = async (file: string, url: string, extra: string[] = []) => {
+          const r = await runEtl(['run', 'tinydb', file, '--target', target, '--json', ...extra], { env: { DATABASE_URL: url } });
+          expect(r.code).toBe(0);
+          return JSON.parse(r.stdout);
+        };
+        fs.writeFileSync(live, JSON.stringify(doc));
+        await run(live, db.url);
+        fs.writeFileSync(live, JSON.stringify(edited));
+        const r = await run(live, db.url, ['--prune']);
+        expect(r.mode).toBe('delta');
+        expect(r.delta).toMatchObject({ deltaChanged: 2, disappeared: 1, replaced: 1, pruned: 1 });
+        await run(v2, clean.url);
+        // ChatCore's integer ids are given in load order: its messages are compared by what they say.
+        const rows = async (d: FreshDatabase) => (target === 'etl' ? dataChecksums(d.knex) : (await d.knex.raw('select content, role from public.messages order by content, role')).rows);
+        expect(await rows(db)).toEqual(await rows(clean));
+        expect(await count(db, `select 1 from ${target === 'etl' ? '' : 'public.'}messages where content like '%#8'`)).toBe(1);
+      } finally {
+        await Promise.all([db.drop(), clean.drop()]);
+      }
+    }
+  });
+});
