@@ -33,11 +33,12 @@ export function optionsKey(s: DigestSettings): string {
 
 /**
  * 16 bytes of sha256 over the record's entity (what normalization reads, with any file-wide
- * settings the extractor applied) and the options key, as a UUID-shaped hex string: the database
- * stores it in 16 bytes. A change detector, not a secret: equal digests mean an unchanged record.
+ * settings the extractor applied), as a UUID-shaped hex string: the database stores it in 16
+ * bytes. A change detector, not a secret: equal digests under the same options key (kept with the
+ * set) mean an unchanged record.
  */
-export function recordDigest(options: string, rec: SourceRecord): string {
+export function recordDigest(rec: SourceRecord): string {
   // One-shot hash: a Hash object per record cost as much again as the hashing.
-  const h = hash('sha256', options + JSON.stringify(rec.entity), 'hex');
+  const h = hash('sha256', JSON.stringify(rec.entity) ?? 'null', 'hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }

@@ -54,7 +54,7 @@ export async function buildingSet(knex: Knex, l: Lineage, tbl: string, runId: st
     }
     await dropSets(trx, trx('etl_digest_sets').where({ ...l, state: 'building' }));
     const [row] = await trx('etl_digest_sets').insert({ ...l, tbl, options, run_id: runId, state: 'building', sources }).returning(['id', 'options', 'sources', 'locator']);
-    await trx.raw(`create table ${setTable(row.id)} (_ord bigint primary key, loc text not null, digest uuid, row_id uuid, old_id uuid)`);
+    await trx.raw(`create table ${setTable(row.id)} (_ord bigint not null, loc text not null, digest uuid, row_id uuid, old_id uuid)`);
     return { set: toSet(row)!, nextSeq: 1, last: null };
   });
 }
@@ -71,8 +71,13 @@ export async function forgetSets(trx: Knex.Transaction, pipeline: string, tenant
   await dropSets(trx, trx('etl_digest_sets').where({ pipeline, tenant }));
 }
 
-/** The building set becomes the lineage's current one, in the transaction of the stream's last batch. */
+/**
+ * The building set becomes the lineage's current one, in the transaction of the stream's last
+ * batch. Its index on the sequence is built now, from rows already in order: maintaining it row
+ * by row while the set was written cost three times as much.
+ */
 export async function promoteSet(trx: Knex.Transaction, l: Lineage, set: DigestSet, locator: DigestSet['locator']): Promise<void> {
+  await trx.raw(`create unique index on ${setTable(set.id)} (_ord)`);
   await dropSets(trx, trx('etl_digest_sets').where({ ...l, state: 'current' }));
   await trx('etl_digest_sets').where({ id: set.id }).update({ state: 'current', locator: locator && JSON.stringify(locator) });
 }

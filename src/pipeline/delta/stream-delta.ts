@@ -101,12 +101,12 @@ async function unordered(knex: Knex, set: DigestSet, building: DigestSet): Promi
 export class StreamDelta {
   private seq: number;
   private locator: DigestSet['locator'];
-  private prevId: string | null = null;
 
   private constructor(
     private readonly stream: SourceStream,
     private readonly lineage: Lineage,
-    private readonly options: string,
+    /** Stored digests count only under the same options key: else every record is changed. */
+    private readonly sameOptions: boolean,
     private readonly building: DigestSet,
     private readonly previous: Previous | undefined,
     nextSeq: number,
@@ -122,7 +122,7 @@ export class StreamDelta {
     const sources = [...new Set([...(current?.sources ?? []), stream.source.sha256])];
     const { set, nextSeq, last } = await buildingSet(knex, lineage, TABLES[stream.entity].table, o.runId, o.options, sources);
     const previous = current && (stream.compareIds ? ordered(knex, current, stream.compareIds, last) : await unordered(knex, current, set));
-    return new StreamDelta(stream, lineage, o.options, set, previous, nextSeq, current?.locator ?? null);
+    return new StreamDelta(stream, lineage, current?.options === o.options, set, previous, nextSeq, current?.locator ?? null);
   }
 
   /** Sorts a batch of records read into unchanged (skipped), new and changed (to write); `final`: the stream's last batch. */
@@ -139,14 +139,10 @@ export class StreamDelta {
     for (const rec of records) {
       const id = rec.locator.id;
       this.locator ??= { file: rec.locator.file, table: rec.locator.table };
-      if (this.stream.compareIds && this.prevId !== null && this.stream.compareIds(this.prevId, id) >= 0) {
-        throw new Error(`stream ${this.stream.name} gave id ${id} after ${this.prevId}: not in the order it declares`);
-      }
-      this.prevId = id;
-      const digest = recordDigest(this.options, rec);
+      const digest = recordDigest(rec);
       let old = this.previous?.take(id, gone);
       if (old instanceof Promise) old = await old;
-      if (old?.digest === digest) {
+      if (old?.digest === digest && this.sameOptions) {
         add('deltaUnchanged');
         b.rows.push({ loc: id, digest, row_id: old.row_id, old_id: null });
         continue;
