@@ -1,6 +1,7 @@
 import fs from 'node:fs';
-import { once } from 'node:events';
-import { preflightTinyDb, readTinyDbTable } from '../src/scan/tinydb-scan';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { preflightTinyDb, readTinyDbTable, type TinyDbTable } from '../src/scan/tinydb-scan';
 
 export interface MutateOptions {
   /** New messages, as a percentage of the file's messages, appended with higher ids (as TinyDB does). */
@@ -42,23 +43,14 @@ export async function mutateChatCore(input: string, output: string, o: MutateOpt
   const history = index.tables.find((t) => t.name === 'chat_history');
   if (!history) throw new Error(`${input} has no chat_history table`);
   const total = history.count;
-  const added = Math.round((total * o.newPercent) / 100);
-  const editEvery = spacing(total, Math.round((total * o.editedPercent) / 100));
-  const deleteEvery = spacing(total, Math.round((total * (o.deletedPercent ?? 0)) / 100));
-  const out = fs.createWriteStream(output);
-  let buf = '';
-  const write = async (s: string) => {
-    buf += s;
-    if (buf.length > 1 << 20) {
-      if (!out.write(buf)) await once(out, 'drain');
-      buf = '';
-    }
-  };
-  const result: MutateResult = { messages: 0, added, edited: 0, deleted: 0 };
-  await write('{');
-  for (const [ti, t] of index.tables.entries()) {
-    await write(`${ti ? ', ' : ''}${py(t.name)}: {`);
-    let first = true;
+  const result: MutateResult = { messages: 0, added: Math.round((total * o.newPercent) / 100), edited: 0, deleted: 0 };
+  const toEdit = Math.round((total * o.editedPercent) / 100);
+  const toDelete = Math.round((total * (o.deletedPercent ?? 0)) / 100);
+  const editEvery = spacing(total, toEdit);
+  const deleteEvery = spacing(total, toDelete);
+
+  /** A table's documents as TinyDB writes them, the messages changed as asked. */
+  async function* documents(t: TinyDbTable): AsyncGenerator<string> {
     let maxId = 0;
     let last: Record<string, unknown> | undefined;
     for await (const docs of readTinyDbTable(index, t.name, 0)) {
@@ -66,35 +58,46 @@ export async function mutateChatCore(input: string, output: string, o: MutateOpt
         let doc = d.doc;
         maxId = Math.max(maxId, Number(d.id) || 0);
         if (t === history) {
-          // Edits on ordinals ≡ 1 (mod every), deletions on ≡ 0: never the same message.
-          if (deleteEvery && d.ordinal % deleteEvery === 0 && result.deleted < Math.round((total * (o.deletedPercent ?? 0)) / 100)) {
+          // Deletions on ordinals ≡ 0 (mod their spacing), edits on ≡ 1: never the same message.
+          if (deleteEvery && d.ordinal % deleteEvery === 0 && result.deleted < toDelete) {
             result.deleted++;
             continue;
           }
-          if (editEvery && d.ordinal % editEvery === Math.min(1, editEvery - 1) && typeof doc.content === 'string') {
+          if (editEvery && d.ordinal % editEvery === Math.min(1, editEvery - 1) && result.edited < toEdit && typeof doc.content === 'string') {
             doc = { ...doc, content: `${doc.content} (edited)` };
             result.edited++;
           }
           last = d.doc;
           result.messages++;
         }
-        await write(`${first ? '' : ', '}${py(d.id)}: ${py(doc)}`);
-        first = false;
+        yield `${py(d.id)}: ${py(doc)}`;
       }
     }
-    if (t === history && last) {
-      const t0 = Date.UTC(2026, 0, 1);
-      for (let k = 0; k < added; k++) {
-        const doc = { ...last, content: `new message ${k}`, timestamp: new Date(t0 + k * 1000).toISOString().slice(0, 19) + '.000000', message_id: `n${k.toString(16)}` };
-        await write(`${first ? '' : ', '}"${maxId + k + 1}": ${py(doc)}`);
-        first = false;
-        result.messages++;
-      }
+    if (t !== history || !last) return;
+    const t0 = Date.UTC(2026, 0, 1);
+    for (let k = 0; k < result.added; k++) {
+      yield `"${maxId + k + 1}": ${py({ ...last, content: `new message ${k}`, timestamp: new Date(t0 + k * 1000).toISOString().slice(0, 19) + '.000000', message_id: `n${k.toString(16)}` })}`;
+      result.messages++;
     }
-    await write('}');
   }
-  await write('}');
-  out.end(buf);
-  await once(out, 'finish');
+
+  /** The whole file, in chunks of about 1 MiB. */
+  async function* file(): AsyncGenerator<string> {
+    let chunk = '{';
+    for (const [ti, t] of index.tables.entries()) {
+      chunk += `${ti ? ', ' : ''}${py(t.name)}: {`;
+      let n = 0;
+      for await (const doc of documents(t)) {
+        chunk += (n++ ? ', ' : '') + doc;
+        if (chunk.length >= 1 << 20) {
+          yield chunk;
+          chunk = '';
+        }
+      }
+      chunk += '}';
+    }
+    yield chunk + '}';
+  }
+  await pipeline(Readable.from(file()), fs.createWriteStream(output));
   return result;
 }
