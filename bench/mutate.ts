@@ -8,7 +8,7 @@ export interface MutateOptions {
   newPercent: number;
   /** Messages whose content the app edited, as a percentage of the file's messages, spread evenly. */
   editedPercent: number;
-  /** Messages the app deleted, as a percentage, spread evenly (never one that is edited). */
+  /** Messages the app deleted, as a percentage, spread evenly. */
   deletedPercent?: number;
 }
 
@@ -58,7 +58,7 @@ export async function mutateChatCore(input: string, output: string, o: MutateOpt
         let doc = d.doc;
         maxId = Math.max(maxId, Number(d.id) || 0);
         if (t === history) {
-          // Deletions on ordinals ≡ 0 (mod their spacing), edits on ≡ 1: never the same message.
+          // Deletions on ordinals ≡ 0 (mod their spacing), edits on ≡ 1 (mod theirs); a deleted message is not edited.
           if (deleteEvery && d.ordinal % deleteEvery === 0 && result.deleted < toDelete) {
             result.deleted++;
             continue;

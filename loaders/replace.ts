@@ -23,22 +23,46 @@ function unreferenced(table: string): string {
 }
 
 /**
+ * Which rows records produced before, with the last pass's digests: an edited record's `old_id`;
+ * with `prune`, a gone record's (`digest` null) `row_id`.
+ */
+function byDigests(digests: string, prune: boolean): string {
+  return `select old_id as id, 'replaced' as kind from ${digests} where old_id is not null and digest is not null and old_id is distinct from row_id
+          ${prune ? `union all select row_id, 'pruned' from ${digests} where digest is null and row_id is not null` : ''}`;
+}
+
+/**
+ * Without them (rows an etl without digests loaded, or whose digests a rollback dropped): the rows
+ * of the stream's earlier files whose locator a record of this pass has and that it no longer produces.
+ */
+function byLocators(spec: TableSpec, digests: string, locatorTable: string): string {
+  return `select t.id, 'replaced' as kind from ${q(spec.table)} t join ${digests} d on t.etl_locator = '${locatorTable.replace(/'/g, "''")}/' || d.loc
+          where d.digest is not null and t.id is distinct from d.row_id`;
+}
+
+/**
  * At the end of a stream's pass, in its last batch's transaction: deletes the rows that records
  * of the stream produced before and produce no longer. `digests` is the pass's digest table
- * (src/pipeline/delta/sets.ts): an edited record's `old_id` names the row it produced before; a gone
- * record (`digest` null) names its row in `row_id`, deleted only with `prune`. A row stays while
+ * (src/pipeline/delta/sets.ts), `previous` says how the rows are found (above). A row stays while
  * any record of the stream still produces it, when another source's file wrote it last (its
  * `etl_source` is not one of `sources`), and while other rows reference it. Every deleted row is
  * kept in etl_undo first, so `etl rollback` gives it back.
  */
-export async function deleteReplaced(trx: Knex.Transaction, spec: TableSpec, digests: string, sources: readonly string[], runId: string, prune: boolean): Promise<ReplaceResult> {
+export async function deleteReplaced(
+  trx: Knex.Transaction,
+  spec: TableSpec,
+  digests: string,
+  sources: readonly string[],
+  runId: string,
+  previous: { prune: boolean } | { locatorTable: string },
+): Promise<ReplaceResult> {
   const t = q(spec.table);
+  const prune = 'prune' in previous && previous.prune;
+  const candidates = 'prune' in previous ? byDigests(digests, prune) : byLocators(spec, digests, previous.locatorTable);
   await trx.raw(
     `create temp table etl_replaced on commit drop as
-     select distinct on (c.id) c.id, c.kind from (
-       select old_id as id, 'replaced' as kind from ${digests} where old_id is not null and digest is not null and old_id is distinct from row_id
-       ${prune ? `union all select row_id, 'pruned' from ${digests} where digest is null and row_id is not null` : ''}
-     ) c where not exists (select 1 from ${digests} p where p.row_id = c.id and p.digest is not null)
+     select distinct on (c.id) c.id, c.kind from (${candidates}) c
+     where not exists (select 1 from ${digests} p where p.row_id = c.id and p.digest is not null)
      order by c.id, c.kind desc`,
   );
   const which = `from ${t} t join etl_replaced g on g.id = t.id where t.etl_source = any(?::text[])${unreferenced(spec.table)}`;

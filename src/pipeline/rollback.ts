@@ -15,7 +15,7 @@ import { tenantId as tenantIdOf } from '../normalize/ids';
 import { finalizeConversations } from './finalize';
 import { acquireRunLock } from './lock';
 import { ROLLBACK_PIPELINE } from './runs';
-import { forgetSets } from './delta/sets';
+import { rollBackSets } from './delta/sets';
 
 export interface RollbackReport {
   /** The run that records this rollback. */
@@ -150,8 +150,8 @@ export async function rollbackRun(knex: Knex, id: string, log: Logger): Promise<
       for (const table of tables) deleted.set(table, (await trx.raw(`delete from ${q(table)} where etl_run_id = ?`, [run.id])).rowCount ?? 0);
       await finalizeConversations(trx, tenantIdOf(run.tenant));
       for (const t of ['etl_undo', 'etl_checkpoints', 'etl_rejects']) await trx(t).where({ run_id: run.id }).delete();
-      // The digests of the pipeline's last passes no longer describe the rows: the next run is a full pass.
-      await forgetSets(trx, run.pipeline, run.tenant);
+      // The digests of the run's passes go with it; those it superseded describe the rows again.
+      await rollBackSets(trx, run.id);
       const summary = tables.map((table) => ({ table, deleted: deleted.get(table) ?? 0, restored: restored.get(table) ?? 0 })).filter((t) => t.deleted || t.restored);
       const runId = randomUUID();
       await trx('etl_runs').where({ id: run.id }).update({ state: 'rolled_back' });

@@ -3,7 +3,8 @@ import type { Knex } from 'knex';
 /**
  * Delta passes (src/pipeline/delta/): `etl_digest_sets` names, per stream of a source (pipeline,
  * tenant, file path, stream), the table `etl_digest_<id>` holding one digest per record of the last
- * complete pass (`current`) or of the pass in progress (`building`). `disappeared` is the outcome of
+ * complete pass (`current`), of the one before it (`superseded`, what `etl rollback` of the last
+ * pass goes back to) or of the pass in progress (`building`). `disappeared` is the outcome of
  * a record the source no longer has.
  */
 export async function up(knex: Knex): Promise<void> {
@@ -23,7 +24,7 @@ export async function up(knex: Knex): Promise<void> {
     /** The file and table of the records' locators, for reporting a record that disappeared. */
     t.jsonb('locator');
   });
-  await knex.raw("alter table etl_digest_sets add constraint etl_digest_sets_state_check check (state in ('building', 'current'))");
+  await knex.raw("alter table etl_digest_sets add constraint etl_digest_sets_state_check check (state in ('building', 'current', 'superseded'))");
   await knex.raw("create unique index etl_digest_sets_current on etl_digest_sets (pipeline, tenant, path, stream) where state = 'current'");
   await knex.raw("create unique index etl_digest_sets_building on etl_digest_sets (run_id, stream) where state = 'building'");
   await knex.raw('alter table etl_rejects drop constraint etl_rejects_outcome_check');

@@ -35,6 +35,16 @@ export async function currentSet(knex: Knex, l: Lineage): Promise<DigestSet | un
   return toSet(await knex('etl_digest_sets').where({ ...l, state: 'current' }).first());
 }
 
+/** The sha256 of every version of the lineage's file that an earlier run (not rolled back) loaded. */
+export async function earlierSources(knex: Knex, l: Lineage, runId: string): Promise<string[]> {
+  const res = await knex.raw(
+    `select distinct s->>'sha256' as sha from etl_runs r cross join jsonb_array_elements(r.sources) s
+     where r.pipeline = ? and r.tenant = ? and r.state <> 'rolled_back' and r.id <> ? and s->>'path' = ?`,
+    [l.pipeline, l.tenant, runId, l.path],
+  );
+  return res.rows.map((r: { sha: string }) => r.sha);
+}
+
 /** Does any stream of these files have the digests of a complete pass under `options`? (the run is then a delta pass) */
 export async function hasCurrentSets(knex: Knex, pipeline: string, tenant: string, paths: readonly string[], options: string): Promise<boolean> {
   return Boolean(await knex('etl_digest_sets').where({ pipeline, tenant, state: 'current', options }).whereIn('path', paths).first());
@@ -66,9 +76,22 @@ export async function dropSets(trx: Knex.Transaction, query: Knex.QueryBuilder):
   if (ids.length) await trx('etl_digest_sets').whereIn('id', ids).delete();
 }
 
-/** Digests of a pipeline's runs for a tenant are no longer true (a rollback): the next pass is a full one. */
-export async function forgetSets(trx: Knex.Transaction, pipeline: string, tenant: string): Promise<void> {
-  await dropSets(trx, trx('etl_digest_sets').where({ pipeline, tenant }));
+/**
+ * `etl rollback` of run `runId`: where its set is the current one, the set it superseded is current
+ * again (the rows are back as they were then). Where a later pass already superseded it, no set
+ * describes the rows any more: the lineage's sets are dropped and its next pass is a full one.
+ */
+export async function rollBackSets(trx: Knex.Transaction, runId: string): Promise<void> {
+  const own: (Lineage & { state: string })[] = await trx('etl_digest_sets').where({ run_id: runId }).select('pipeline', 'tenant', 'path', 'stream', 'state');
+  for (const { state, ...l } of own) {
+    if (state === 'current') {
+      await dropSets(trx, trx('etl_digest_sets').where({ ...l, state: 'current' }));
+      await trx('etl_digest_sets').where({ ...l, state: 'superseded' }).update({ state: 'current' });
+    } else if (state === 'superseded') {
+      await dropSets(trx, trx('etl_digest_sets').where(l));
+    }
+  }
+  await dropSets(trx, trx('etl_digest_sets').where({ run_id: runId }));
 }
 
 /**
@@ -78,7 +101,8 @@ export async function forgetSets(trx: Knex.Transaction, pipeline: string, tenant
  */
 export async function promoteSet(trx: Knex.Transaction, l: Lineage, set: DigestSet, locator: DigestSet['locator']): Promise<void> {
   await trx.raw(`create unique index on ${setTable(set.id)} (_ord)`);
-  await dropSets(trx, trx('etl_digest_sets').where({ ...l, state: 'current' }));
+  await dropSets(trx, trx('etl_digest_sets').where({ ...l, state: 'superseded' }));
+  await trx('etl_digest_sets').where({ ...l, state: 'current' }).update({ state: 'superseded' });
   await trx('etl_digest_sets').where({ id: set.id }).update({ state: 'current', locator: locator && JSON.stringify(locator) });
 }
 

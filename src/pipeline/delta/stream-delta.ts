@@ -8,7 +8,7 @@ import { TABLES } from '../../../loaders/tables';
 import type { RowBatch } from '../../../loaders/writer';
 import type { StreamCounts } from '../counts';
 import { recordDigest } from './digest';
-import { buildingSet, currentSet, type DigestRow, type DigestSet, type Lineage, promoteSet, readSet, setTable } from './sets';
+import { buildingSet, currentSet, type DigestRow, type DigestSet, earlierSources, type Lineage, promoteSet, readSet, setTable } from './sets';
 
 /** A batch as the delta pass sees it: the records to write, and a digest row for every record read (and every gone one). */
 export interface DeltaBatch {
@@ -111,6 +111,8 @@ export class StreamDelta {
     private readonly previous: Previous | undefined,
     nextSeq: number,
     locator: DigestSet['locator'],
+    /** Without a previous set: the sha256 of the earlier files of this source that runs loaded. */
+    private readonly earlier: string[],
   ) {
     this.seq = nextSeq;
     this.locator = locator;
@@ -122,7 +124,8 @@ export class StreamDelta {
     const sources = [...new Set([...(current?.sources ?? []), stream.source.sha256])];
     const { set, nextSeq, last } = await buildingSet(knex, lineage, TABLES[stream.entity].table, o.runId, o.options, sources);
     const previous = current && (stream.compareIds ? ordered(knex, current, stream.compareIds, last) : await unordered(knex, current, set));
-    return new StreamDelta(stream, lineage, current?.options === o.options, set, previous, nextSeq, current?.locator ?? null);
+    const earlier = current ? [] : await earlierSources(knex, lineage, o.runId);
+    return new StreamDelta(stream, lineage, current?.options === o.options, set, previous, nextSeq, current?.locator ?? null, earlier);
   }
 
   /** Sorts a batch of records read into unchanged (skipped), new and changed (to write); `final`: the stream's last batch. */
@@ -172,8 +175,12 @@ export class StreamDelta {
       await copyRows(conn, setTable(this.building.id), ['loc', 'digest', 'row_id', 'old_id'], b.rows, (i) => b.firstSeq + i);
     }
     if (!last) return {};
-    // Nothing can have been replaced or gone without a previous pass to compare with.
-    const res = this.previous ? await deleteReplaced(trx, TABLES[this.stream.entity], setTable(this.building.id), this.building.sources, o.runId, o.prune) : { replaced: 0, pruned: 0 };
+    const spec = TABLES[this.stream.entity];
+    const digests = setTable(this.building.id);
+    let res = { replaced: 0, pruned: 0 };
+    if (this.previous) res = await deleteReplaced(trx, spec, digests, this.building.sources, o.runId, { prune: o.prune });
+    // No digests, but earlier files of this source were loaded: their rows are found by locator.
+    else if (this.earlier.length && this.locator) res = await deleteReplaced(trx, spec, digests, this.earlier, o.runId, { locatorTable: this.locator.table });
     await promoteSet(trx, this.lineage, this.building, this.locator);
     return res;
   }
