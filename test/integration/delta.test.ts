@@ -125,12 +125,12 @@ describe('a delta pass over a TinyDB file the app has rewritten', () => {
 describe('a delta pass keeps the rows other records still produce', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etl-delta-dup-'));
   const live = path.join(dir, 'sessions.json');
+  const v1 = path.join(dir, 'v1.json');
+  // Every 10th message repeats the one before (one row, the second record merged into it).
+  beforeAll(() => generateChatCore(v1, { messages: 40, users: 2, perConversation: 10, duplicateEvery: 10 }));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('an edited message whose row a duplicate still produces: the row stays; --target chatcore follows the edit and the prune', async () => {
-    // Every 10th message repeats the one before (one row, the second record merged into it).
-    const v1 = path.join(dir, 'v1.json');
-    await generateChatCore(v1, { messages: 40, users: 2, perConversation: 10, duplicateEvery: 10 });
     const doc = JSON.parse(fs.readFileSync(v1, 'utf8'));
     const edited = structuredClone(doc);
     edited.chat_history['9'].content = 'edited: its duplicate, #10, still says the old text';
@@ -160,6 +160,28 @@ describe('a delta pass keeps the rows other records still produce', () => {
       } finally {
         await Promise.all([db.drop(), clean.drop()]);
       }
+    }
+  });
+
+  test('a target loaded without digests (an older etl): the edited records\' old rows are found by their locator', async () => {
+    const edited = JSON.parse(fs.readFileSync(v1, 'utf8'));
+    edited.chat_history['3'].content = 'edited after a load without digests';
+    const [db, clean] = await Promise.all([freshDatabase(), freshDatabase()]);
+    try {
+      fs.copyFileSync(v1, live);
+      expect((await runEtl(['run', 'tinydb', live], { env: { DATABASE_URL: db.url } })).code).toBe(0);
+      for (const { id } of (await db.knex('etl_digest_sets').select('id')) as { id: number }[]) await db.knex.raw(`drop table etl_digest_${id}`);
+      await db.knex('etl_digest_sets').delete();
+      fs.writeFileSync(live, JSON.stringify(edited));
+      const r = await runEtl(['run', 'tinydb', live, '--json'], { env: { DATABASE_URL: db.url } });
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).mode).toBe('fresh');
+      expect(JSON.parse(r.stdout).tables.find((t: { table: string }) => t.table === 'messages')).toMatchObject({ replaced: 1 });
+      fs.writeFileSync(path.join(dir, 'v2b.json'), JSON.stringify(edited));
+      expect((await runEtl(['run', 'tinydb', path.join(dir, 'v2b.json')], { env: { DATABASE_URL: clean.url } })).code).toBe(0);
+      expect(await dataChecksums(db.knex)).toEqual(await dataChecksums(clean.knex));
+    } finally {
+      await Promise.all([db.drop(), clean.drop()]);
     }
   });
 });
