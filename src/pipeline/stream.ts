@@ -52,6 +52,8 @@ interface Prepared {
   read: number;
   position: number;
   delta: DeltaBatch;
+  /** Locator id → repairs normalization made to the record, for records with any (the delta pass counts them again when unchanged). */
+  repaired: Map<string, number>;
 }
 
 /** bcrypt runs in libuv's pool; more parallel hashes than cores gain nothing (research §7). */
@@ -66,6 +68,7 @@ async function prepare(records: readonly SourceRecord[], stream: SourceStream, c
   const rows: RowBatch = { rows: [], locators: [], records: [] };
   const rejects: RejectEntry[] = [];
   const notes: Partial<StreamCounts> = {};
+  const repaired = new Map<string, number>();
   const hashes: Promise<void>[] = [];
   for (const rec of records) {
     const n = normalizeFor(target, rec.entity, ctx, `${rec.locator.table}/${rec.locator.id}`);
@@ -75,6 +78,7 @@ async function prepare(records: readonly SourceRecord[], stream: SourceStream, c
     }
     for (const r of n.repairs) rejects.push({ stream: stream.name, outcome: 'repaired', locator: rec.locator, reasonCode: r.code, message: r.message, record: rec.raw });
     addNotes(notes, n.notes);
+    if (n.notes.repaired) repaired.set(rec.locator.id, n.notes.repaired);
     if (n.plaintext !== undefined) {
       const row = n.row as UserRow;
       const plaintext = n.plaintext;
@@ -93,7 +97,7 @@ async function prepare(records: readonly SourceRecord[], stream: SourceStream, c
     rows.records.push(rec.raw);
   }
   await Promise.all(hashes);
-  return { rows, rejects, notes };
+  return { rows, rejects, notes, repaired };
 }
 
 /**
@@ -119,11 +123,10 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
       const done = p.position >= stream.count;
       const res = await writeRows(trx, spec, p.rows, { runId: opts.runId, fingerprint: opts.fingerprint, stream: stream.name, orphans: opts.orphans });
       await writeRejects(trx, opts.runId, opts.fingerprint, [...p.rejects, ...res.entries]);
-      const replaced = await delta.commit(trx, p.delta, p.rows, done, { runId: opts.runId, prune: opts.prune });
-      const next = addCounts(counts, {
+      const replaced = await delta.commit(trx, p.delta, p.rows, p.repaired, res.entries, done, { runId: opts.runId, prune: opts.prune });
+      // The delta's counts add to the writer's: unchanged records count as loaded, merged or rejected as before.
+      const next = addCounts(addCounts(counts, { ...p.delta.counts, ...replaced }), {
         ...p.notes,
-        ...p.delta.counts,
-        ...replaced,
         read: p.read,
         loaded: res.loaded,
         merged: res.merged,

@@ -17,12 +17,18 @@ export interface DigestSet {
   locator: { file: string; table: string } | null;
 }
 
-/** A digest row: the record's locator id, its digest (null: gone from the source), the row it produces, the row it produced before. */
+/** What became of a record: loaded, merged into another record's row, rejected; null for a gone record. */
+export type Outcome = 'l' | 'm' | 'r';
+
+/** A digest row: the record's locator id, its digest (null: gone from the source), the row it produces, the row it produced before, its outcome. */
 export interface DigestRow {
   loc: string;
   digest: string | null;
   row_id: string | null;
   old_id: string | null;
+  outcome: Outcome | null;
+  /** How many repairs normalization made to the record (null: none). */
+  repaired: number | null;
 }
 
 export const setTable = (id: number): string => `etl_digest_${id}`;
@@ -64,7 +70,7 @@ export async function buildingSet(knex: Knex, l: Lineage, tbl: string, runId: st
     }
     await dropSets(trx, trx('etl_digest_sets').where({ ...l, state: 'building' }));
     const [row] = await trx('etl_digest_sets').insert({ ...l, tbl, options, run_id: runId, state: 'building', sources }).returning(['id', 'options', 'sources', 'locator']);
-    await trx.raw(`create table ${setTable(row.id)} (_ord bigint not null, loc text not null, digest uuid, row_id uuid, old_id uuid)`);
+    await trx.raw(`create table ${setTable(row.id)} (_ord bigint not null, loc text not null, digest uuid, row_id uuid, old_id uuid, outcome "char", repaired smallint)`);
     return { set: toSet(row)!, nextSeq: 1, last: null };
   });
 }
@@ -110,7 +116,7 @@ const PAGE = 20_000;
 
 /** A set's rows in sequence, one page read ahead (keyset pages on the primary key: memory stays flat). */
 export async function* readSet(knex: Knex, id: number): AsyncGenerator<DigestRow[]> {
-  const page = async (after: number): Promise<{ rows: (DigestRow & { _ord: string })[] }> => knex.raw(`select _ord, loc, digest, row_id from ${setTable(id)} where _ord > ? order by _ord limit ${PAGE}`, [after]);
+  const page = async (after: number): Promise<{ rows: (DigestRow & { _ord: string })[] }> => knex.raw(`select _ord, loc, digest, row_id, outcome, repaired from ${setTable(id)} where _ord > ? order by _ord limit ${PAGE}`, [after]);
   let next = page(0);
   for (;;) {
     const { rows } = await next;
@@ -118,6 +124,6 @@ export async function* readSet(knex: Knex, id: number): AsyncGenerator<DigestRow
     next = rows.length === PAGE ? page(Number(rows[rows.length - 1]._ord)) : Promise.resolve({ rows: [] });
     // Keep a pending read's failure observed; it is rethrown at the next await.
     next.catch(() => undefined);
-    yield rows.map((r) => ({ loc: r.loc, digest: r.digest, row_id: r.row_id, old_id: null }));
+    yield rows.map((r) => ({ loc: r.loc, digest: r.digest, row_id: r.row_id, old_id: null, outcome: r.outcome, repaired: r.repaired }));
   }
 }

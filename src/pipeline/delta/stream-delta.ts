@@ -10,6 +10,9 @@ import type { StreamCounts } from '../counts';
 import { recordDigest } from './digest';
 import { buildingSet, currentSet, type DigestRow, type DigestSet, earlierSources, type Lineage, promoteSet, readSet, setTable } from './sets';
 
+const OUTCOME_COUNT = { l: 'loaded', m: 'merged', r: 'rejected' } as const;
+
+
 /** A batch as the delta pass sees it: the records to write, and a digest row for every record read (and every gone one). */
 export interface DeltaBatch {
   records: SourceRecord[];
@@ -131,10 +134,10 @@ export class StreamDelta {
   /** Sorts a batch of records read into unchanged (skipped), new and changed (to write); `final`: the stream's last batch. */
   async pick(records: readonly SourceRecord[], final: boolean): Promise<DeltaBatch> {
     const b: DeltaBatch = { records: [], rows: [], firstSeq: this.seq, gone: [], counts: {}, pending: new Map() };
-    const add = (k: 'deltaNew' | 'deltaChanged' | 'deltaUnchanged' | 'disappeared') => void (b.counts[k] = (b.counts[k] ?? 0) + 1);
+    const add = (k: 'deltaNew' | 'deltaChanged' | 'deltaUnchanged' | 'disappeared' | 'loaded' | 'merged' | 'rejected') => void (b.counts[k] = (b.counts[k] ?? 0) + 1);
     const gone = (r: DigestRow): void => {
       add('disappeared');
-      b.rows.push({ loc: r.loc, digest: null, row_id: r.row_id, old_id: null });
+      b.rows.push({ loc: r.loc, digest: null, row_id: r.row_id, old_id: null, outcome: null, repaired: null });
       const locator = { file: this.locator?.file ?? this.stream.source.path, table: this.locator?.table ?? this.stream.name, id: r.loc };
       const message = 'the source no longer has this record; the row it produced stays (etl run --prune deletes it)';
       b.gone.push({ stream: this.stream.name, outcome: 'disappeared', locator, reasonCode: 'disappeared', message, record: null });
@@ -147,12 +150,15 @@ export class StreamDelta {
       if (old instanceof Promise) old = await old;
       if (old?.digest === digest && this.sameOptions) {
         add('deltaUnchanged');
-        b.rows.push({ loc: id, digest, row_id: old.row_id, old_id: null });
+        // Counted as the pass that wrote it counted it: every report accounts for every record.
+        add(OUTCOME_COUNT[old.outcome ?? 'l']);
+        if (old.repaired) b.counts.repaired = (b.counts.repaired ?? 0) + old.repaired;
+        b.rows.push({ loc: id, digest, row_id: old.row_id, old_id: null, outcome: old.outcome, repaired: old.repaired });
         continue;
       }
       add(old?.digest ? 'deltaChanged' : 'deltaNew');
       b.pending.set(id, b.rows.length);
-      b.rows.push({ loc: id, digest, row_id: null, old_id: old?.row_id ?? null });
+      b.rows.push({ loc: id, digest, row_id: null, old_id: old?.row_id ?? null, outcome: 'r', repaired: null });
       b.records.push(rec);
     }
     if (final) await this.previous?.rest(gone);
@@ -165,14 +171,31 @@ export class StreamDelta {
    * the id of the row its record produced) and, in the stream's last batch, deletes replaced rows
    * and makes this pass's set the current one.
    */
-  async commit(trx: Knex.Transaction, b: DeltaBatch, written: RowBatch, last: boolean, o: { runId: string; prune: boolean }): Promise<Partial<StreamCounts>> {
+  async commit(
+    trx: Knex.Transaction,
+    b: DeltaBatch,
+    written: RowBatch,
+    repaired: ReadonlyMap<string, number>,
+    entries: readonly RejectEntry[],
+    last: boolean,
+    o: { runId: string; prune: boolean },
+  ): Promise<Partial<StreamCounts>> {
+    // A record without a row was rejected by normalization; the writer may reject or merge one with a row.
     written.locators.forEach((l, i) => {
       const k = b.pending.get(l.id);
-      if (k !== undefined) b.rows[k].row_id = (written.rows[i] as { id: string }).id;
+      if (k !== undefined) Object.assign(b.rows[k], { row_id: (written.rows[i] as { id: string }).id, outcome: 'l' });
     });
+    for (const [id, n] of repaired) {
+      const k = b.pending.get(id);
+      if (k !== undefined) b.rows[k].repaired = n;
+    }
+    for (const e of entries) {
+      const k = e.outcome === 'rejected' || e.outcome === 'merged' ? b.pending.get(e.locator.id) : undefined;
+      if (k !== undefined) b.rows[k].outcome = e.outcome === 'merged' ? 'm' : 'r';
+    }
     if (b.rows.length) {
       const conn = (await trx.client.acquireConnection()) as PoolClient;
-      await copyRows(conn, setTable(this.building.id), ['loc', 'digest', 'row_id', 'old_id'], b.rows, (i) => b.firstSeq + i);
+      await copyRows(conn, setTable(this.building.id), ['loc', 'digest', 'row_id', 'old_id', 'outcome', 'repaired'], b.rows, (i) => b.firstSeq + i);
     }
     if (!last) return {};
     const spec = TABLES[this.stream.entity];
