@@ -20,7 +20,8 @@ import { startEmbedded } from '../src/db/embedded';
 import { EtlError } from '../src/errors';
 import { createLogger } from '../src/log';
 import { measureBackfill } from './backfill';
-import { generateChatCore, type GenerateOptions } from './generate';
+import { generateChatCore } from './generate';
+import { mutateChatCore } from './mutate';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** The tables a target's rows land in, parents first; the raw COPY baseline writes the same rows into them. */
@@ -29,9 +30,6 @@ const TABLES_IN_FK_ORDER: Record<string, { tables: string[] }> = {
   chatcore: { tables: ['public.users', 'public.conversations', 'public.messages', 'public.sessions'] },
 };
 
-/** The legacy app's rewrite of the file between the first load and the cutover: 1% new messages, 0.1% edited. */
-const generated = (messages: number): GenerateOptions => ({ messages, users: 1000, perConversation: 20 });
-const rewrite = (messages: number): GenerateOptions => ({ ...generated(Math.round(messages * 1.01)), editEvery: 1000 });
 
 function deltaNote(report: { mode: string; delta?: Record<string, number> }): string {
   return report.delta ? Object.entries(report.delta).map(([k, v]) => `${k} ${v}`).join(', ') : 'no delta counts';
@@ -164,10 +162,11 @@ async function main(): Promise<void> {
   const work = path.join(ROOT, '.etl', 'bench');
   fs.mkdirSync(work, { recursive: true });
   const file = path.join(work, `chatcore-${messages}.json`);
-  if (!fs.existsSync(file)) await generateChatCore(file, generated(messages));
+  if (!fs.existsSync(file)) await generateChatCore(file, { messages, users: 1000, perConversation: 20 });
   const size = fs.statSync(file).size;
   const rewritten = path.join(work, `chatcore-${messages}-rewritten.json`);
-  if (!fs.existsSync(rewritten)) await generateChatCore(rewritten, rewrite(messages));
+  // The legacy app's rewrite of the file between the first load and the cutover.
+  if (!fs.existsSync(rewritten)) await mutateChatCore(file, rewritten, { newPercent: 1, editedPercent: 0.1 });
 
   const server = process.env.DATABASE_URL ? undefined : await startEmbedded({ dataDir: path.join(work, 'pg'), log });
   const adminUrl = process.env.DATABASE_URL ?? server!.url;
@@ -185,7 +184,10 @@ async function main(): Promise<void> {
     const { tables } = TABLES_IN_FK_ORDER[targetName];
     const load = (source: string, ...more: string[]) => ['run', 'tinydb', source, '--json', '--batch-size', String(batchSize), '--target', targetName, ...more];
     const url = await database('etl_bench');
-    const first = await timedEtl(load(file), url);
+    // The legacy app's file at one path, as in a cutover: loaded, then rewritten by the app, then loaded again (the delta pass).
+    const live = path.join(work, 'chatcore-live.json');
+    fs.copyFileSync(file, live);
+    const first = await timedEtl(load(live), url);
     const report = JSON.parse(first.stdout);
 
     const target = createKnex({ client: 'pg', connection: url });
@@ -197,10 +199,11 @@ async function main(): Promise<void> {
     const copySeconds = await rawCopySeconds(copyKnex, tables, dump.files).finally(() => copyKnex.destroy());
     for (const f of dump.files) fs.rmSync(f);
 
-    const rerun = await timedEtl(load(file), url);
-    const restart = await timedEtl(load(file, '--restart'), url);
+    const rerun = await timedEtl(load(live), url);
+    const restart = await timedEtl(load(live, '--restart'), url);
     const verify = await timedEtl(['verify', '--json'], url, [0, 1]);
-    const delta = await timedEtl(load(rewritten), url);
+    fs.copyFileSync(rewritten, live);
+    const delta = await timedEtl(load(live), url);
     const deltaReport = JSON.parse(delta.stdout);
     const deltaVerify = await timedEtl(['verify', '--json'], url, [0, 1]);
 

@@ -10,8 +10,6 @@ export interface GenerateOptions {
   duplicateEvery?: number;
   /** Every Nth conversation is referenced by messages but missing from the conversations table; 0 = none. */
   missingConversationEvery?: number;
-  /** Every Nth message's text is edited, as the legacy app rewrites the file after an edit; 0 = none. */
-  editEvery?: number;
 }
 
 /** Python's json.dumps default: ASCII only, non-ASCII as \uXXXX. */
@@ -62,8 +60,7 @@ export async function generateChatCore(file: string, o: GenerateOptions): Promis
       doc = prev;
     } else {
       const c = Math.floor(m / per);
-      const edited = o.editEvery && m % o.editEvery === o.editEvery - 1 ? ' (edited)' : '';
-      doc = `{"user_id": "user${c % users}", "conversation_id": "c${c.toString(16).padStart(7, '0')}", "role": "${m % 2 ? 'assistant' : 'user'}", "content": ${ascii(`${TEXTS[m % TEXTS.length]} #${m}${edited}`)}, "timestamp": "${iso(t0 + m * 1000, m % 1000000)}", "message_id": "m${m.toString(16)}"}`;
+      doc = `{"user_id": "user${c % users}", "conversation_id": "c${c.toString(16).padStart(7, '0')}", "role": "${m % 2 ? 'assistant' : 'user'}", "content": ${ascii(`${TEXTS[m % TEXTS.length]} #${m}`)}, "timestamp": "${iso(t0 + m * 1000, m % 1000000)}", "message_id": "m${m.toString(16)}"}`;
     }
     prev = doc;
     await write(`${m ? ', ' : ''}"${m + 1}": ${doc}`);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { EtlError } from '../src/errors';
 import { own } from '../src/own';
-import { preflightTinyDb, readTinyDbTable, type TinyDbIndex, type TinyDbTable } from '../src/scan/tinydb-scan';
+import { compareTinyDbIds, preflightTinyDb, readTinyDbTable, type TinyDbIndex, type TinyDbTable } from '../src/scan/tinydb-scan';
 import { addDocumentsDir } from './json-documents';
 import type { ChatKind, Entity, Extractor, ExtractorOptions, OpenedSources, SourceFile, SourceStream } from './types';
 
@@ -86,6 +86,7 @@ function tableStream(index: TinyDbIndex, source: SourceFile, t: TinyDbTable, kin
     source,
     count,
     bytes: t.ordered ? { start: t.start, end: t.end } : undefined,
+    compareIds: compareTinyDbIds,
     async *read(fromOrdinal: number) {
       for await (const docs of readTinyDbTable(index, table, fromOrdinal)) {
         yield docs.map((d) => ({

@@ -225,6 +225,8 @@ export interface SourceStream {
   /** The stream's byte range of its source file, where it reads that range in order (progress is measured in its bytes). */
   bytes?: { start: number; end: number };
   read(fromOrdinal: number): AsyncIterable<SourceRecord[]>;
+  /** The order `read` yields locator ids in, where it is one (TinyDB): lets a delta pass merge instead of holding a map. */
+  compareIds?(a: string, b: string): number;
 }
 
 /** The result of an extractor's preflight: every source validated and fingerprinted, nothing written. */

@@ -7,7 +7,7 @@ import { redactRecord } from '../src/secrets/redact';
 /** A record that did not become a row of its own (rejected or merged), or a row etl had to infer. */
 export interface RejectEntry {
   stream: string;
-  outcome: 'rejected' | 'merged' | 'inferred' | 'repaired';
+  outcome: 'rejected' | 'merged' | 'inferred' | 'repaired' | 'disappeared';
   locator: Locator;
   reasonCode: string;
   message: string;

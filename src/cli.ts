@@ -53,6 +53,7 @@ function program(log: Logger, setCode: (c: number) => void): Command {
     .option('--concurrency <n>', 'independent streams loaded at once', int(1, 32), 2)
     .option('--bcrypt-cost <n>', 'bcrypt cost for plaintext-only legacy passwords', int(4, 31), 12)
     .option('--restart', 'forget checkpoints of this source and do a full pass', false)
+    .option('--prune', 'delete the rows of records that disappeared from the source since the last pass (default: report them)', false)
     .option('--allow-plaintext-keys', 'with no ETL_ENCRYPTION_KEY (MUL_IN_ONE_ENCRYPTION_KEY for --target mul-in-one, FERNET_KEY for --target itl), store API keys in plaintext (loudly reported)', false)
     .option('--owner <username>', '--target mul-in-one: the Mul-in-One user the personas and API profiles belong to')
     .option('--owner-email <email>', '--target mul-in-one: e-mail of an owner the app does not have yet (etl creates it, and nobody can log in as it)')
@@ -79,7 +80,7 @@ function program(log: Logger, setCode: (c: number) => void): Command {
     .addOption(database())
     .option('--run <id>', 'only this run (ids: etl status)')
     .option('--stream <name>', 'only this stream (source table), e.g. chat_history')
-    .addOption(new Option('--outcome <outcome>', 'only this outcome').choices(['rejected', 'merged', 'inferred', 'repaired']))
+    .addOption(new Option('--outcome <outcome>', 'only this outcome').choices(['rejected', 'merged', 'inferred', 'repaired', 'disappeared']))
     .action(async (o: RejectsOptions) => setCode(await rejectsCommand(o, log)));
 
   p.command('rollback')

@@ -10,7 +10,7 @@ export interface RejectsOptions {
   database?: string;
   run?: string;
   stream?: string;
-  outcome?: 'rejected' | 'merged' | 'inferred' | 'repaired';
+  outcome?: 'rejected' | 'merged' | 'inferred' | 'repaired' | 'disappeared';
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

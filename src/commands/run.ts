@@ -34,6 +34,7 @@ export interface RunCommandOptions {
   documents?: string;
   tenantMap?: string;
   restart: boolean;
+  prune: boolean;
   allowPlaintextKeys: boolean;
   owner?: string;
   ownerEmail?: string;
@@ -163,6 +164,7 @@ export async function runCommand(pipeline: string, sources: string[], o: RunComm
           bcryptCost: o.bcryptCost,
           orphans: o.orphans,
           restart: o.restart,
+          prune: o.prune,
           fernet,
           maxRejects: o.maxRejects,
           dryRun: o.dryRun,

@@ -20,6 +20,13 @@ export interface StreamCounts {
   encryptedSecrets: number;
   keptSecretTokens: number;
   plaintextSecrets: number;
+  /** Delta pass: records new to the source, changed, unchanged (skipped), gone from it; rows deleted as replaced by an edit, or pruned. */
+  deltaNew: number;
+  deltaChanged: number;
+  deltaUnchanged: number;
+  disappeared: number;
+  replaced: number;
+  pruned: number;
   seconds: number;
 }
 
@@ -42,6 +49,12 @@ export function emptyCounts(): StreamCounts {
     encryptedSecrets: 0,
     keptSecretTokens: 0,
     plaintextSecrets: 0,
+    deltaNew: 0,
+    deltaChanged: 0,
+    deltaUnchanged: 0,
+    disappeared: 0,
+    replaced: 0,
+    pruned: 0,
     seconds: 0,
   };
 }

@@ -31,7 +31,9 @@ export function formatPlan(r: RunReport): string {
         ? 'a run would resume the interrupted run from its checkpoints (figures: the rest of the work only)'
         : r.mode === 'restarted'
           ? 'a run would do a full pass over the sources (--restart)'
-          : 'a run would load the sources';
+          : r.mode === 'delta'
+            ? 'a run would be a delta pass: write only the records new or changed since the last pass'
+            : 'a run would load the sources';
   out.push('', `dry run (${r.pipeline}, tenant ${r.tenant}): ${what}. Nothing was written: everything ran in one transaction that was rolled back.`);
   for (const n of r.notes) out.push(`  - ${n}`);
   out.push(...projectedLines(r, true));
@@ -44,6 +46,17 @@ function projectedLines(r: RunReport, dryRun: boolean): string[] {
   const rows = r.projected.map((p) => [p.table, String(p.inserted), String(p.updated)]);
   const what = dryRun ? 'rows the run would insert and update' : 'rows this run inserted and updated';
   return ['', `${r.target}'s own tables (${what}):`, ...formatTable([`${r.target} table`, 'inserted', 'updated'], rows)];
+}
+
+/** A pass over sources loaded before: what changed since, and what became of the records that disappeared. */
+function deltaLines(r: RunReport): string[] {
+  const d = r.delta;
+  if (!d) return [];
+  const out = [`  - records since the last pass: ${d.deltaNew} new, ${d.deltaChanged} changed, ${d.deltaUnchanged} unchanged (skipped), ${d.disappeared} disappeared`];
+  if (d.replaced) out.push(`  - ${d.replaced} rows of edited records replaced by the rows they produce now`);
+  if (d.pruned) out.push(`  - ${d.pruned} rows of disappeared records deleted (--prune)`);
+  if (d.disappeared > d.pruned) out.push(`  - disappeared records (their rows stay; --prune deletes them): etl rejects --run ${r.runId} --outcome disappeared`);
+  return out;
 }
 
 /** The end-of-run summary, like pgloader's: one line per table, then what etl had to decide. */
@@ -71,8 +84,10 @@ export function formatRunReport(r: RunReport): string {
     restarted: 'reloaded from the start (--restart)',
     resumed: 'resumed from checkpoints and finished',
     'already-done': 'already loaded by this run earlier; nothing changed (use --restart for a full pass)',
+    delta: 'delta pass over a new version of sources loaded before',
   }[r.mode];
   out.push('', `run ${r.runId} (${r.pipeline}, tenant ${r.tenant}): ${mode} in ${r.seconds.toFixed(2)} s`);
+  out.push(...deltaLines(r));
   for (const f of [...facts, ...r.notes]) out.push(`  - ${f}`);
   if (total('rejected') + total('merged') > 0) out.push(`  - details of rejected and merged records: etl rejects --run ${r.runId}`);
   out.push(...projectedLines(r, false));

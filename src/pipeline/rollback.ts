@@ -15,6 +15,7 @@ import { tenantId as tenantIdOf } from '../normalize/ids';
 import { finalizeConversations } from './finalize';
 import { acquireRunLock } from './lock';
 import { ROLLBACK_PIPELINE } from './runs';
+import { rollBackSets } from './delta/sets';
 
 export interface RollbackReport {
   /** The run that records this rollback. */
@@ -76,8 +77,8 @@ async function holdsOn(knex: Knex, run: string, later: string, tables: readonly 
   // Both changed the same row: restoring `run`'s old values would undo `later`'s change too.
   if (await exists(knex, 'select 1 from etl_undo a join etl_undo b on b.tbl = a.tbl and b.id = a.id where a.run_id = ? and b.run_id = ?', [run, later])) return true;
   for (const table of tables) {
-    // `later` changed a row `run` inserted.
-    if (await exists(knex, `select 1 from etl_undo u join ${q(table)} t on t.id = u.id where u.run_id = ? and u.tbl = ? and t.etl_run_id = ?`, [later, table, run])) return true;
+    // `later` changed (or, as a delta pass, deleted) a row `run` inserted.
+    if (await exists(knex, `select 1 from etl_undo u where u.run_id = ? and u.tbl = ? and u.old->>'etl_run_id' = ?`, [later, table, run])) return true;
   }
   for (const ref of refs) {
     // A row `later` wrote or changed references a row `run` inserted.
@@ -102,7 +103,8 @@ async function findRun(knex: Knex, id: string): Promise<RunRow> {
  */
 async function restore(trx: Knex.Transaction, run: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  const tables: string[] = (await trx.raw('select distinct tbl from etl_undo where run_id = ? order by tbl', [run])).rows.map((r: { tbl: string }) => r.tbl);
+  const undone = new Set((await trx.raw('select distinct tbl from etl_undo where run_id = ?', [run])).rows.map((r: { tbl: string }) => r.tbl));
+  const tables = tablesChildrenFirst().reverse().filter((t) => undone.has(t));
   for (const table of tables) {
     const cols: string[] = (await trx.raw("select column_name from information_schema.columns where table_schema = current_schema() and table_name = ? and column_name <> 'id'", [table])).rows.map((r: { column_name: string }) => r.column_name);
     const res = await trx.raw(
@@ -111,7 +113,13 @@ async function restore(trx: Knex.Transaction, run: string): Promise<Map<string, 
        where u.run_id = ? and u.tbl = ? and t.id = u.id`,
       [run, table],
     );
-    out.set(table, res.rowCount ?? 0);
+    // Rows the run deleted (a delta pass's replaced or pruned rows) come back whole, parents before children.
+    const back = await trx.raw(
+      `insert into ${q(table)} select r.* from etl_undo u cross join lateral jsonb_populate_record(null::${q(table)}, u.old) r
+       where u.run_id = ? and u.tbl = ? and not exists (select 1 from ${q(table)} t where t.id = u.id)`,
+      [run, table],
+    );
+    out.set(table, (res.rowCount ?? 0) + (back.rowCount ?? 0));
   }
   return out;
 }
@@ -145,6 +153,8 @@ export async function rollbackRun(knex: Knex, id: string, log: Logger): Promise<
       for (const table of tables) deleted.set(table, (await trx.raw(`delete from ${q(table)} where etl_run_id = ?`, [run.id])).rowCount ?? 0);
       await finalizeConversations(trx, tenantIdOf(run.tenant));
       for (const t of ['etl_undo', 'etl_checkpoints', 'etl_rejects']) await trx(t).where({ run_id: run.id }).delete();
+      // The digests of the run's passes go with it; those it superseded describe the rows again.
+      await rollBackSets(trx, run.id);
       const summary = tables.map((table) => ({ table, deleted: deleted.get(table) ?? 0, restored: restored.get(table) ?? 0 })).filter((t) => t.deleted || t.restored);
       const runId = randomUUID();
       await trx('etl_runs').where({ id: run.id }).update({ state: 'rolled_back' });

@@ -17,6 +17,8 @@ import { acquireRunLock, type RunLock } from './lock';
 import type { Progress } from './progress';
 import { finishRun, latestRun, resumeRun, startRun } from './runs';
 import { runStream } from './stream';
+import { optionsKey } from './delta/digest';
+import { hasCurrentSets } from './delta/sets';
 
 export interface RunOptions {
   /** Where the rows land: etl's own schema, or an application's. */
@@ -30,6 +32,8 @@ export interface RunOptions {
   bcryptCost: number;
   orphans: OrphanPolicy;
   restart: boolean;
+  /** Delete the rows of records gone from a source since its last pass (else they are reported as disappeared). */
+  prune?: boolean;
   /** Encrypts API keys; null (only with --allow-plaintext-keys) stores them as they are. Never recorded. */
   fernet?: Fernet | null;
   /** Stop the run (exit 1) once it has rejected more than this many records; committed batches stay. */
@@ -66,6 +70,8 @@ export interface PlanRow {
   rejected: number;
 }
 
+export type DeltaFigures = Pick<StreamCounts, 'deltaNew' | 'deltaChanged' | 'deltaUnchanged' | 'disappeared' | 'replaced' | 'pruned'>;
+
 export interface TableReport extends StreamCounts {
   table: string;
 }
@@ -76,8 +82,13 @@ export interface RunReport {
   target: string;
   tenant: string;
   fingerprint: string;
-  /** `resumed` continued an interrupted run; `already-done` found the source loaded and changed nothing. */
-  mode: 'fresh' | 'resumed' | 'already-done' | 'restarted';
+  /**
+   * `resumed` continued an interrupted run; `already-done` found the source loaded and changed nothing;
+   * `delta` is a new version of a source loaded before: only its new and changed records were written.
+   */
+  mode: 'fresh' | 'resumed' | 'already-done' | 'restarted' | 'delta';
+  /** Over all streams: records new, changed, unchanged (skipped) and gone since the last pass; rows replaced and pruned. */
+  delta?: DeltaFigures;
   sources: OpenedSources['sources'];
   tables: TableReport[];
   notes: string[];
@@ -196,6 +207,7 @@ async function runLocked(knex: Knex, run: RunContext, lock?: RunLock): Promise<{
   const t0 = Date.now();
   try {
     const fingerprint = runFingerprint(extractor.name, opened, opts);
+    const digestOptions = optionsKey({ ...opts, pipeline: extractor.name, target: opts.target.name, tableMap: opts.inputs?.tableMap, fernet: opts.fernet ?? null });
     const key = { pipeline: extractor.name, tenant: opts.tenant, fingerprint };
     const previous = await latestRun(knex, key);
     let mode: RunReport['mode'];
@@ -216,7 +228,7 @@ async function runLocked(knex: Knex, run: RunContext, lock?: RunLock): Promise<{
       log.info({ runId, attempt: previous.attempts + 1 }, 'resuming an interrupted run of this source from its checkpoints');
     } else {
       runId = await startRun(knex, key, opened.sources, settings);
-      mode = 'fresh';
+      mode = (await hasCurrentSets(knex, extractor.name, opts.tenant, opened.sources.map((s) => s.path), digestOptions)) ? 'delta' : 'fresh';
     }
     log.info({ runId, pipeline: extractor.name, tenant: opts.tenant, mode, sources: opened.sources.map((s) => ({ path: s.path, sha256: s.sha256, bytes: s.size })) }, 'run started');
     const tenantId = mode === 'already-done' ? tenantIdOf(opts.tenant) : await ensureTenant(knex, opts.tenant, runId);
@@ -255,6 +267,8 @@ async function runLocked(knex: Knex, run: RunContext, lock?: RunLock): Promise<{
                 batchSize: opts.batchSize,
                 bcryptCost: opts.bcryptCost,
                 orphans: opts.orphans,
+                digestOptions,
+                prune: opts.prune ?? false,
                 fernet: fernet ?? null,
                 target,
                 lock,
@@ -286,6 +300,7 @@ async function runLocked(knex: Knex, run: RunContext, lock?: RunLock): Promise<{
         seconds: (Date.now() - t0) / 1000,
         projected,
       };
+      if (mode !== 'fresh') report.delta = deltaFigures(report.tables);
       if (mode !== 'already-done') await finishRun(knex, runId, 'done', report);
       log.info({ runId, seconds: report.seconds }, 'run finished');
       const delta = new Map([...counts].map(([name, c]) => [name, subtractCounts(c, initial.get(name) ?? emptyCounts())]));
@@ -300,6 +315,11 @@ async function runLocked(knex: Knex, run: RunContext, lock?: RunLock): Promise<{
   } finally {
     progress.stop();
   }
+}
+
+function deltaFigures(tables: readonly TableReport[]): DeltaFigures {
+  const sum = (k: keyof DeltaFigures) => tables.reduce((n, t) => n + t[k], 0);
+  return { deltaNew: sum('deltaNew'), deltaChanged: sum('deltaChanged'), deltaUnchanged: sum('deltaUnchanged'), disappeared: sum('disappeared'), replaced: sum('replaced'), pruned: sum('pruned') };
 }
 
 /** Like Promise.all, but waits for every stream to stop before rethrowing the first failure. */

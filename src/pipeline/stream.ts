@@ -15,6 +15,7 @@ import type { Logger } from '../log';
 import { withRetry } from '../db/retry';
 import type { RunLock } from './lock';
 import { hashPassword } from './hash-stage';
+import { type DeltaBatch, StreamDelta } from './delta/stream-delta';
 
 export interface StreamOptions {
   knex: Knex;
@@ -28,6 +29,10 @@ export interface StreamOptions {
   batchSize: number;
   bcryptCost: number;
   orphans: OrphanPolicy;
+  /** The options key stored with each record's digest (src/pipeline/delta/digest.ts). */
+  digestOptions: string;
+  /** Delete the rows of records gone from the source since its last pass. */
+  prune: boolean;
   /** The key API keys are encrypted with; null only when plaintext keys were allowed. */
   fernet: Fernet | null;
   target: Target;
@@ -45,17 +50,21 @@ interface Prepared {
   notes: Partial<StreamCounts>;
   read: number;
   position: number;
+  delta: DeltaBatch;
+  /** Locator id → repairs normalization made to the record, for records with any (the delta pass counts them again when unchanged). */
+  repaired: Map<string, number>;
 }
 
 function addNotes(into: Partial<StreamCounts>, notes: Notes): void {
   for (const [k, v] of Object.entries(notes) as [keyof Notes, number][]) into[k] = (into[k] ?? 0) + v;
 }
 
-async function prepare(records: SourceRecord[], stream: SourceStream, ctx: NormalizeContext, opts: StreamOptions): Promise<Prepared> {
+async function prepare(records: readonly SourceRecord[], stream: SourceStream, ctx: NormalizeContext, opts: StreamOptions): Promise<Omit<Prepared, 'read' | 'position' | 'delta'>> {
   const { bcryptCost, fernet, target } = opts;
   const rows: RowBatch = { rows: [], locators: [], records: [] };
   const rejects: RejectEntry[] = [];
   const notes: Partial<StreamCounts> = {};
+  const repaired = new Map<string, number>();
   const hashes: Promise<void>[] = [];
   for (const rec of records) {
     const n = normalizeFor(target, rec.entity, ctx, `${rec.locator.table}/${rec.locator.id}`);
@@ -65,6 +74,7 @@ async function prepare(records: SourceRecord[], stream: SourceStream, ctx: Norma
     }
     for (const r of n.repairs) rejects.push({ stream: stream.name, outcome: 'repaired', locator: rec.locator, reasonCode: r.code, message: r.message, record: rec.raw });
     addNotes(notes, n.notes);
+    if (n.notes.repaired) repaired.set(rec.locator.id, n.notes.repaired);
     if (n.plaintext !== undefined) {
       const row = n.row as UserRow;
       const plaintext = n.plaintext;
@@ -83,8 +93,7 @@ async function prepare(records: SourceRecord[], stream: SourceStream, ctx: Norma
     rows.records.push(rec.raw);
   }
   await Promise.all(hashes);
-  const last = records[records.length - 1];
-  return { rows, rejects, notes, read: records.length, position: last.ordinal + 1 };
+  return { rows, rejects, notes, repaired };
 }
 
 /**
@@ -99,6 +108,7 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
   opts.onCounts?.(stream.name, cp.counts, false);
   if (cp.done) return cp.counts;
   const ctx: NormalizeContext = { tenant: opts.tenant, tenantId: opts.tenantId, runId: opts.runId, source: stream.source.sha256, sourceTimeZone: opts.sourceTimeZone, tenantMap: opts.tenantMap };
+  const delta = await StreamDelta.open(opts.knex, stream, { pipeline: opts.pipeline, tenant: opts.tenant, runId: opts.runId, options: opts.digestOptions });
   let counts = cp.counts;
   let position = cp.position;
   let t0 = Date.now();
@@ -109,7 +119,9 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
       const done = p.position >= stream.count;
       const res = await writeRows(trx, spec, p.rows, { runId: opts.runId, fingerprint: opts.fingerprint, stream: stream.name, orphans: opts.orphans });
       await writeRejects(trx, opts.runId, opts.fingerprint, [...p.rejects, ...res.entries]);
-      const next = addCounts(counts, {
+      const replaced = await delta.commit(trx, p.delta, p.rows, p.repaired, res.entries, done, { runId: opts.runId, prune: opts.prune });
+      // The delta's counts add to the writer's: unchanged records count as loaded, merged or rejected as before.
+      const next = addCounts(addCounts(counts, { ...p.delta.counts, ...replaced }), {
         ...p.notes,
         read: p.read,
         loaded: res.loaded,
@@ -159,7 +171,12 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
   let pending: Promise<void> = Promise.resolve();
   let buffer: SourceRecord[] = [];
   const flush = async (): Promise<void> => {
-    const prepared = await prepare(buffer, stream, ctx, opts);
+    const read = buffer.length;
+    const end = read ? buffer[read - 1].ordinal + 1 : position;
+    // Unchanged records are skipped here, before normalization; the rest are written.
+    const picked = await delta.pick(buffer, end >= stream.count);
+    const prepared: Prepared = { ...(await prepare(picked.records, stream, ctx, opts)), read, position: end, delta: picked };
+    prepared.rejects.push(...picked.gone);
     buffer = [];
     await pending;
     pending = write(prepared);
@@ -172,11 +189,11 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
       if (buffer.length >= opts.batchSize) await flush();
     }
   }
-  if (buffer.length) await flush();
+  // An empty stream still ends in a batch: it reports the records gone from it and records its pass.
+  if (buffer.length || stream.count === 0) await flush();
   await pending;
   if (position !== stream.count) {
     throw new EtlError('SOURCE_CHANGED', `${stream.source.path} gave ${position} of the ${stream.count} records its check counted in ${stream.name}; it may have changed during the run: run the same command again.`);
   }
-  if (stream.count === 0) await opts.knex.transaction((trx) => saveCheckpoint(trx, key, opts.runId, { position, done: true, counts }));
   return counts;
 }

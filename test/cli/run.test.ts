@@ -52,7 +52,7 @@ describe('etl CLI', () => {
     expect(await checksums(db.knex)).toEqual(before);
   });
 
-  test('a changed source file is detected and reprocessed; duplicates across batches still merge, earliest user still wins', async () => {
+  test('a changed source file is detected and its new record loaded; duplicates across batches still merge, earliest user still wins', async () => {
     const fs = await import('node:fs');
     const os = await import('node:os');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etl-changed-'));
@@ -67,10 +67,11 @@ describe('etl CLI', () => {
     const second = await runEtl(['run', 'tinydb', file, '--json', '--bcrypt-cost', '4', '--batch-size', '1'], { env });
     expect(second.code).toBe(0);
     const report = JSON.parse(second.stdout);
-    expect(report.mode).toBe('fresh');
+    expect(report.mode).toBe('delta');
     const t = (name: string) => report.tables.find((x: { table: string }) => x.table === name);
-    expect(t('messages')).toMatchObject({ read: 10, loaded: 7, merged: 1, rejected: 2 });
-    expect(t('users')).toMatchObject({ read: 5, loaded: 3, merged: 1, rejected: 1 });
+    // A delta pass: the records unchanged since the first run are skipped, counted as loaded, merged or rejected as then.
+    expect(t('messages')).toMatchObject({ read: 10, loaded: 7, merged: 1, rejected: 2, inserted: 1, deltaNew: 1, deltaUnchanged: 9 });
+    expect(t('users')).toMatchObject({ read: 5, loaded: 3, merged: 1, rejected: 1, inserted: 0, updated: 0, deltaUnchanged: 5 });
     expect(Number((await db.knex('messages').count<{ count: string }[]>('* as count'))[0].count)).toBe(7);
     const conv = await db.knex('conversations').where({ legacy_id: 'a0c0ffee' }).first();
     expect(conv.message_count).toBe(3);
