@@ -28,12 +28,12 @@ function escapeChar(c: string): string {
 }
 
 /** Rows as COPY text in ~64 KiB chunks: one write per row was ~3× slower (research/libraries.md §5). */
-function* encodeRows(rows: readonly object[], columns: readonly string[], ordinal: (i: number) => number): Generator<string> {
+function* encodeRows(rows: readonly object[], columns: readonly string[], ordinal?: (i: number) => number): Generator<string> {
   let chunk = '';
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as Record<string, unknown>;
-    let line = String(ordinal(i));
-    for (const c of columns) line += '\t' + encodeValue(row[c]);
+    let line = ordinal ? String(ordinal(i)) + '\t' : '';
+    for (let c = 0; c < columns.length; c++) line += (c ? '\t' : '') + encodeValue(row[columns[c]]);
     chunk += line + '\n';
     if (chunk.length >= CHUNK_BYTES) {
       yield chunk;
@@ -47,4 +47,10 @@ function* encodeRows(rows: readonly object[], columns: readonly string[], ordina
 export async function copyRows(client: PoolClient, table: string, columns: readonly string[], rows: readonly object[], ordinal: (i: number) => number): Promise<void> {
   const cols = ['_ord', ...columns].map((c) => `"${c}"`).join(', ');
   await pipeline(Readable.from(encodeRows(rows, columns, ordinal)), client.query(copyFrom(`COPY ${table} (${cols}) FROM STDIN`)));
+}
+
+/** COPY rows straight into `table` (no ordinal column) on the given connection. */
+export async function copyInto(client: PoolClient, table: string, columns: readonly string[], rows: readonly object[]): Promise<void> {
+  const cols = columns.map((c) => `"${c}"`).join(', ');
+  await pipeline(Readable.from(encodeRows(rows, columns)), client.query(copyFrom(`COPY ${table} (${cols}) FROM STDIN`)));
 }
