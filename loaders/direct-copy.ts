@@ -25,8 +25,9 @@ function q(name: string): string {
   return `"${name}"`;
 }
 
-/** Every parent the batch references exists: then the writer would infer and reject nothing. */
+/** Every parent the batch references exists (one query for all references): then the writer would infer and reject nothing. */
 async function parentsPresent(trx: Knex.Transaction, spec: TableSpec, rows: readonly object[]): Promise<boolean> {
+  const checks: { table: string; ids: string[] }[] = [];
   for (const ref of spec.parents) {
     const ids = new Set<string>();
     for (const r of rows) {
@@ -35,11 +36,12 @@ async function parentsPresent(trx: Knex.Transaction, spec: TableSpec, rows: read
       if (typeof v !== 'string') return false;
       ids.add(v);
     }
-    if (ids.size === 0) continue;
-    const found = await trx.raw(`select count(*)::int as n from ${q(ref.table)} where id = any(?::uuid[])`, [[...ids]]);
-    if ((found.rows[0] as { n: number }).n !== ids.size) return false;
+    if (ids.size) checks.push({ table: ref.table, ids: [...ids] });
   }
-  return true;
+  if (checks.length === 0) return true;
+  const counts = checks.map((c, i) => `(select count(*)::int from ${q(c.table)} where id = any(?::uuid[])) as n${i}`);
+  const found = (await trx.raw(`select ${counts.join(', ')}`, checks.map((c) => c.ids))).rows[0] as Record<string, number>;
+  return checks.every((c, i) => found[`n${i}`] === c.ids.length);
 }
 
 /**
