@@ -78,6 +78,12 @@ export function chatCoreEntity(kind: ChatKind, doc: Doc): Entity {
   }
 }
 
+/**
+ * The load reads in 128 KiB pieces (about 500 documents), each parsed in one go: small enough that
+ * the batch writer's statements, which share this thread, are never kept waiting long.
+ */
+const LOAD_READ = { chunkSize: 128 * 1024, maxDocs: 500 };
+
 function tableStream(index: TinyDbIndex, source: SourceFile, table: string, count: number, kind: ChatKind): SourceStream {
   return {
     name: table,
@@ -85,7 +91,7 @@ function tableStream(index: TinyDbIndex, source: SourceFile, table: string, coun
     source,
     count,
     async *read(fromOrdinal: number) {
-      for await (const docs of readTinyDbTable(index, table, fromOrdinal)) {
+      for await (const docs of readTinyDbTable(index, table, fromOrdinal, LOAD_READ)) {
         yield docs.map((d) => ({
           locator: { file: source.path, table, id: d.id },
           ordinal: d.ordinal,

@@ -49,8 +49,16 @@ export async function copyRows(client: PoolClient, table: string, columns: reado
   await pipeline(Readable.from(encodeRows(rows, columns, ordinal)), client.query(copyFrom(`COPY ${table} (${cols}) FROM STDIN`)));
 }
 
-/** COPY rows straight into `table` (no ordinal column) on the given connection. */
-export async function copyInto(client: PoolClient, table: string, columns: readonly string[], rows: readonly object[]): Promise<void> {
+/** Rows as one COPY text buffer (no ordinal column), for `copyBuffer`. */
+export function copyText(rows: readonly object[], columns: readonly string[]): Buffer {
+  return Buffer.from([...encodeRows(rows, columns)].join(''));
+}
+
+/**
+ * COPY an encoded batch (`copyText`) into `table` on the given connection, written as one buffer: the
+ * socket drains it without waiting for this thread, which meanwhile normalizes the next batch.
+ */
+export async function copyBuffer(client: PoolClient, table: string, columns: readonly string[], text: Buffer): Promise<void> {
   const cols = columns.map((c) => `"${c}"`).join(', ');
-  await pipeline(Readable.from(encodeRows(rows, columns)), client.query(copyFrom(`COPY ${table} (${cols}) FROM STDIN`)));
+  await pipeline(Readable.from([text]), client.query(copyFrom(`COPY ${table} (${cols}) FROM STDIN`)));
 }

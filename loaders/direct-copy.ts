@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { PoolClient } from 'pg';
 import { sqlState } from '../src/db/faults';
-import { copyInto } from './copy';
+import { copyBuffer, copyText } from './copy';
 import type { TableSpec } from './tables';
 import type { RowBatch, WriteResult } from './writer';
 
@@ -23,6 +23,14 @@ const MAX_SKIP = 64;
 
 function q(name: string): string {
   return `"${name}"`;
+}
+
+/**
+ * The batch's COPY text, made while the previous batch is being written (the stream calls this
+ * when it prepares a batch) rather than inside the transaction, where the server would wait for it.
+ */
+export function encodeForDirectCopy(spec: TableSpec, rows: readonly object[]): Buffer | undefined {
+  return spec.duplicates || rows.length === 0 ? undefined : copyText(rows, spec.columns);
 }
 
 /** Every parent the batch references exists (one query for all references): then the writer would infer and reject nothing. */
@@ -63,7 +71,7 @@ export async function tryDirectCopy(trx: Knex.Transaction, spec: TableSpec, batc
   const conn = (await trx.client.acquireConnection()) as PoolClient;
   await trx.raw('savepoint etl_direct_copy');
   try {
-    await copyInto(conn, q(spec.table), spec.columns, batch.rows);
+    await copyBuffer(conn, q(spec.table), spec.columns, batch.copyText ?? copyText(batch.rows, spec.columns));
   } catch (e) {
     if (sqlState(e) !== UNIQUE_VIOLATION) throw e;
     await trx.raw('rollback to savepoint etl_direct_copy');
@@ -71,7 +79,7 @@ export async function tryDirectCopy(trx: Knex.Transaction, spec: TableSpec, batc
     state.skip = Math.min(MAX_SKIP, 2 ** (state.misses - 1));
     return undefined;
   }
-  await trx.raw('release savepoint etl_direct_copy');
+  // Not released: the commit does that, one round trip fewer per batch.
   state.misses = 0;
   const n = batch.rows.length;
   return { loaded: n, inserted: n, merged: 0, rejected: 0, updated: 0, inferredUsers: 0, inferredConversations: 0, importedHistory: 0, entries: [] };

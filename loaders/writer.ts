@@ -24,6 +24,8 @@ export interface RowBatch {
   rows: AnyRow[];
   locators: Locator[];
   records: unknown[];
+  /** The rows as COPY text for the fast path, when made ahead (loaders/direct-copy.ts). */
+  copyText?: Buffer;
 }
 
 export interface WriteResult extends Pick<StreamCounts, 'loaded' | 'merged' | 'rejected' | 'inferredUsers' | 'inferredConversations' | 'importedHistory' | 'inserted' | 'updated'> {

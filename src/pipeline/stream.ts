@@ -7,7 +7,7 @@ import type { AnyRow, ApiProfileRow, UserRow } from '../../loaders/rows';
 import { type RejectEntry, writeRejects } from '../../loaders/rejects';
 import { TABLES } from '../../loaders/tables';
 import { type OrphanPolicy, type RowBatch, writeRows } from '../../loaders/writer';
-import { directCopyState } from '../../loaders/direct-copy';
+import { directCopyState, encodeForDirectCopy } from '../../loaders/direct-copy';
 import type { Target } from '../../loaders/target';
 import { type Fernet, sealSecret } from '../secrets/fernet';
 import type { NormalizeContext, Notes } from '../normalize/records';
@@ -96,6 +96,7 @@ async function prepare(records: SourceRecord[], stream: SourceStream, ctx: Norma
     rows.records.push(rec.raw);
   }
   await Promise.all(hashes);
+  rows.copyText = encodeForDirectCopy(TABLES[stream.entity], rows.rows);
   const last = records[records.length - 1];
   return { rows, rejects, notes, read: records.length, position: last.ordinal + 1 };
 }
@@ -180,6 +181,7 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
     pending.catch(() => undefined);
   };
   for await (const records of stream.read(position)) {
+    await yieldToWriter();
     for (const r of records) {
       buffer.push(r);
       if (buffer.length >= opts.batchSize) await flush();
