@@ -4,6 +4,7 @@ import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
 const CHUNK_BYTES = 64 * 1024;
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 /** One value in PostgreSQL's COPY text format. */
 function encodeValue(v: unknown): string {
@@ -60,5 +61,8 @@ export function copyText(rows: readonly object[], columns: readonly string[]): B
  */
 export async function copyBuffer(client: PoolClient, table: string, columns: readonly string[], text: Buffer): Promise<void> {
   const cols = columns.map((c) => `"${c}"`).join(', ');
-  await pipeline(Readable.from([text]), client.query(copyFrom(`COPY ${table} (${cols}) FROM STDIN`)));
+  // Each write is one CopyData message, and the server refuses a message of 1 GiB or more.
+  const pieces: Buffer[] = [];
+  for (let at = 0; at < text.length; at += MAX_MESSAGE_BYTES) pieces.push(text.subarray(at, at + MAX_MESSAGE_BYTES));
+  await pipeline(Readable.from(pieces), client.query(copyFrom(`COPY ${table} (${cols}) FROM STDIN`)));
 }
