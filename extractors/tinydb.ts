@@ -78,6 +78,12 @@ export function chatCoreEntity(kind: ChatKind, doc: Doc): Entity {
   }
 }
 
+/**
+ * The load reads in 128 KiB pieces (about 500 documents), each parsed in one go: small enough that
+ * the batch writer's statements, which share this thread, are never kept waiting long.
+ */
+const LOAD_READ = { chunkSize: 128 * 1024, maxDocs: 500 };
+
 function tableStream(index: TinyDbIndex, source: SourceFile, t: TinyDbTable, kind: ChatKind): SourceStream {
   const { name: table, count } = t;
   return {
@@ -88,7 +94,7 @@ function tableStream(index: TinyDbIndex, source: SourceFile, t: TinyDbTable, kin
     bytes: t.ordered ? { start: t.start, end: t.end } : undefined,
     compareIds: compareTinyDbIds,
     async *read(fromOrdinal: number) {
-      for await (const docs of readTinyDbTable(index, table, fromOrdinal)) {
+      for await (const docs of readTinyDbTable(index, table, fromOrdinal, LOAD_READ)) {
         yield docs.map((d) => ({
           locator: { file: source.path, table, id: d.id },
           ordinal: d.ordinal,

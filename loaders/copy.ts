@@ -4,6 +4,7 @@ import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
 const CHUNK_BYTES = 64 * 1024;
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 /** One value in PostgreSQL's COPY text format. */
 function encodeValue(v: unknown): string {
@@ -28,12 +29,12 @@ function escapeChar(c: string): string {
 }
 
 /** Rows as COPY text in ~64 KiB chunks: one write per row was ~3× slower (research/libraries.md §5). */
-function* encodeRows(rows: readonly object[], columns: readonly string[], ordinal: (i: number) => number): Generator<string> {
+function* encodeRows(rows: readonly object[], columns: readonly string[], ordinal?: (i: number) => number): Generator<string> {
   let chunk = '';
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as Record<string, unknown>;
-    let line = String(ordinal(i));
-    for (const c of columns) line += '\t' + encodeValue(row[c]);
+    let line = ordinal ? String(ordinal(i)) + '\t' : '';
+    for (let c = 0; c < columns.length; c++) line += (c ? '\t' : '') + encodeValue(row[columns[c]]);
     chunk += line + '\n';
     if (chunk.length >= CHUNK_BYTES) {
       yield chunk;
@@ -47,4 +48,21 @@ function* encodeRows(rows: readonly object[], columns: readonly string[], ordina
 export async function copyRows(client: PoolClient, table: string, columns: readonly string[], rows: readonly object[], ordinal: (i: number) => number): Promise<void> {
   const cols = ['_ord', ...columns].map((c) => `"${c}"`).join(', ');
   await pipeline(Readable.from(encodeRows(rows, columns, ordinal)), client.query(copyFrom(`COPY ${table} (${cols}) FROM STDIN`)));
+}
+
+/** Rows as one COPY text buffer (no ordinal column), for `copyBuffer`. */
+export function copyText(rows: readonly object[], columns: readonly string[]): Buffer {
+  return Buffer.from([...encodeRows(rows, columns)].join(''));
+}
+
+/**
+ * COPY an encoded batch (`copyText`) into `table` on the given connection, written as one buffer: the
+ * socket drains it without waiting for this thread, which meanwhile normalizes the next batch.
+ */
+export async function copyBuffer(client: PoolClient, table: string, columns: readonly string[], text: Buffer): Promise<void> {
+  const cols = columns.map((c) => `"${c}"`).join(', ');
+  // Each write is one CopyData message, and the server refuses a message of 1 GiB or more.
+  const pieces: Buffer[] = [];
+  for (let at = 0; at < text.length; at += MAX_MESSAGE_BYTES) pieces.push(text.subarray(at, at + MAX_MESSAGE_BYTES));
+  await pipeline(Readable.from(pieces), client.query(copyFrom(`COPY ${table} (${cols}) FROM STDIN`)));
 }

@@ -3,6 +3,7 @@ import type { PoolClient } from 'pg';
 import type { Locator } from '../extractors/types';
 import type { StreamCounts } from '../src/pipeline/counts';
 import { copyRows } from './copy';
+import { type DirectCopyState, tryDirectCopy } from './direct-copy';
 import type { AnyRow } from './rows';
 import type { InferRule, ParentRef, TableSpec } from './tables';
 import type { RejectEntry } from './rejects';
@@ -14,6 +15,8 @@ export interface BatchContext {
   fingerprint: string;
   stream: string;
   orphans: OrphanPolicy;
+  /** Set by a stream to let its batches take the fast path (loaders/direct-copy.ts). */
+  direct?: DirectCopyState;
 }
 
 /** A normalized batch: rows[i] came from the record at locators[i] (raw record kept for reject reports). */
@@ -21,6 +24,8 @@ export interface RowBatch {
   rows: AnyRow[];
   locators: Locator[];
   records: unknown[];
+  /** The rows as COPY text for the fast path, when made ahead (loaders/direct-copy.ts). */
+  copyText?: Buffer;
 }
 
 export interface WriteResult extends Pick<StreamCounts, 'loaded' | 'merged' | 'rejected' | 'inferredUsers' | 'inferredConversations' | 'inferredPersonas' | 'importedHistory' | 'inserted' | 'updated'> {
@@ -43,6 +48,8 @@ function q(name: string): string {
 export async function writeRows(trx: Knex.Transaction, spec: TableSpec, batch: RowBatch, ctx: BatchContext): Promise<WriteResult> {
   const result: WriteResult = { loaded: 0, merged: 0, rejected: 0, inferredUsers: 0, inferredConversations: 0, inferredPersonas: 0, importedHistory: 0, inserted: 0, updated: 0, entries: [] };
   if (batch.rows.length === 0) return result;
+  const direct = await tryDirectCopy(trx, spec, batch, ctx.direct);
+  if (direct) return direct;
   const entry = (i: number, outcome: RejectEntry['outcome'], reasonCode: string, message: string, mergedInto?: string): RejectEntry => ({
     stream: ctx.stream,
     outcome,

@@ -5,6 +5,7 @@ import type { AnyRow, ApiProfileRow, UserRow } from '../../loaders/rows';
 import { type RejectEntry, writeRejects } from '../../loaders/rejects';
 import { TABLES } from '../../loaders/tables';
 import { type OrphanPolicy, type RowBatch, writeRows } from '../../loaders/writer';
+import { directCopyState, encodeForDirectCopy } from '../../loaders/direct-copy';
 import type { Target } from '../../loaders/target';
 import { type Fernet, sealSecret } from '../secrets/fernet';
 import type { NormalizeContext, Notes } from '../normalize/records';
@@ -55,6 +56,13 @@ interface Prepared {
   repaired: Map<string, number>;
 }
 
+/**
+ * Normalizing a batch is CPU work on the thread that also drives the previous batch's statements:
+ * giving the event loop a turn every few hundred records keeps the database from waiting on us.
+ */
+const YIELD_EVERY = 256;
+const yieldToWriter = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 function addNotes(into: Partial<StreamCounts>, notes: Notes): void {
   for (const [k, v] of Object.entries(notes) as [keyof Notes, number][]) into[k] = (into[k] ?? 0) + v;
 }
@@ -66,7 +74,8 @@ async function prepare(records: readonly SourceRecord[], stream: SourceStream, c
   const notes: Partial<StreamCounts> = {};
   const repaired = new Map<string, number>();
   const hashes: Promise<void>[] = [];
-  for (const rec of records) {
+  for (const [i, rec] of records.entries()) {
+    if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToWriter();
     const n = normalizeFor(target, rec.entity, ctx, `${rec.locator.table}/${rec.locator.id}`);
     if (!n.ok) {
       rejects.push({ stream: stream.name, outcome: 'rejected', locator: rec.locator, reasonCode: n.code, message: n.message, record: rec.raw });
@@ -93,6 +102,7 @@ async function prepare(records: readonly SourceRecord[], stream: SourceStream, c
     rows.records.push(rec.raw);
   }
   await Promise.all(hashes);
+  rows.copyText = encodeForDirectCopy(TABLES[stream.entity], rows.rows);
   return { rows, rejects, notes, repaired };
 }
 
@@ -112,12 +122,13 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
   let counts = cp.counts;
   let position = cp.position;
   let t0 = Date.now();
+  const direct = directCopyState();
   opts.onProgress(stream.name, position, stream.count, true);
 
   const commit = (p: Prepared): Promise<StreamCounts> =>
     opts.knex.transaction(async (trx) => {
       const done = p.position >= stream.count;
-      const res = await writeRows(trx, spec, p.rows, { runId: opts.runId, fingerprint: opts.fingerprint, stream: stream.name, orphans: opts.orphans });
+      const res = await writeRows(trx, spec, p.rows, { runId: opts.runId, fingerprint: opts.fingerprint, stream: stream.name, orphans: opts.orphans, direct });
       await writeRejects(trx, opts.runId, opts.fingerprint, [...p.rejects, ...res.entries]);
       const replaced = await delta.commit(trx, p.delta, p.rows, p.repaired, res.entries, done, { runId: opts.runId, prune: opts.prune });
       // The delta's counts add to the writer's: unchanged records count as loaded, merged or rejected as before.
@@ -184,6 +195,7 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
     pending.catch(() => undefined);
   };
   for await (const records of stream.read(position)) {
+    await yieldToWriter();
     for (const r of records) {
       buffer.push(r);
       if (buffer.length >= opts.batchSize) await flush();

@@ -1,4 +1,5 @@
-import { MESSAGE_KEY_RECIPE, messageKey } from '../../src/normalize/message-key';
+import stringify from 'fast-json-stable-stringify';
+import { MESSAGE_KEY_RECIPE, messageKey, messageKeyText } from '../../src/normalize/message-key';
 import { runPython } from './python';
 
 const base = {
@@ -49,5 +50,18 @@ out([key(m) for m in data['messages']])`,
       { v: MESSAGE_KEY_RECIPE, messages },
     );
     expect(messages.map(messageKey)).toEqual(expected);
+  });
+
+  test('the hashed text is the stable stringify of the key document, byte for byte', () => {
+    const tricky = ['', 'quote " backslash \\ newline \n tab \t ctrl \u0001 del \u007f', 'emoji 😀 İ ß \u2028 \u2029', 'lone \ud800 surrogate', '{"v":2}'];
+    const messages = tricky.flatMap((content) => [
+      { ...base, content },
+      { ...base, conversationKey: content, role: content, timestamp: null, content: 'x' },
+      { ...base, timestamp: content },
+    ]);
+    for (const m of messages) {
+      const doc = { v: MESSAGE_KEY_RECIPE, conversation: m.conversationKey, role: m.role, timestamp: m.timestamp, content: m.content };
+      expect(messageKeyText(m)).toBe(stringify(doc));
+    }
   });
 });

@@ -3,6 +3,7 @@ import * as chatSchema from './20261123_001_chat_schema';
 import * as configAndSeeds from './20261123_002_config_and_seeds';
 import * as undo from './20261201_003_undo';
 import * as digests from './20261201_200_digests';
+import * as messagesKeyIndex from './20261201_301_messages_key_index';
 
 /**
  * Migrations are imported statically (not discovered on disk) so the same list works from the
@@ -13,6 +14,7 @@ const MIGRATIONS: ReadonlyArray<[string, Knex.Migration]> = [
   ['20261123_002_config_and_seeds', configAndSeeds],
   ['20261201_003_undo', undo],
   ['20261201_200_digests', digests],
+  ['20261201_301_messages_key_index', messagesKeyIndex],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {
