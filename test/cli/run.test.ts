@@ -131,7 +131,7 @@ describe('etl CLI', () => {
     const down = async () => (await runEtl(['migrate', '--rollback'], { env: { DATABASE_URL: db.url } })).stdout;
     expect(await down()).toBe('rolled back: 20261201_102_message_search\n');
     expect(await down()).toBe('rolled back: 20261201_101_persona_segmentation\n');
-    expect(await down()).toMatch(/^rolled back: 20261201_003_undo, /);
+    expect(await down()).toMatch(/^rolled back: 20261201_301_messages_key_index, 20261201_200_digests, 20261201_003_undo, /);
     expect(await db.knex.schema.hasTable('messages')).toBe(false);
   });
 });

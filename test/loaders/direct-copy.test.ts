@@ -11,7 +11,6 @@ import { etlTarget } from '../../loaders/etl';
 import type { AnyRow } from '../../loaders/rows';
 import { TABLES } from '../../loaders/tables';
 import { type RowBatch, type WriteResult, writeRows } from '../../loaders/writer';
-import { migrateLatest } from '../../src/db/migrate';
 import { tenantId } from '../../src/normalize/ids';
 import type { NormalizeContext } from '../../src/normalize/records';
 import { type FreshDatabase, freshDatabase } from '../support/db';
@@ -69,7 +68,8 @@ describe('writer fast path', () => {
   let general: FreshDatabase;
   beforeAll(async () => {
     [fast, general] = await Promise.all([freshDatabase(), freshDatabase()]);
-    await Promise.all([migrateLatest(fast.knex), migrateLatest(general.knex)]);
+    // The schema a run prepares: the knex migrations and every schema change.
+    await Promise.all([etlTarget.schema.prepare(fast.knex, true), etlTarget.schema.prepare(general.knex, true)]);
   });
   afterAll(async () => {
     await Promise.all([fast?.drop(), general?.drop()]);

@@ -10,7 +10,10 @@ import type { Knex } from 'knex';
 
 export { asPreviousRelease } from '../../bench/backfill';
 
-/** Tables, columns, constraints, indexes, triggers and functions of the target's schema, one per line, sorted. */
+/** A delta pass's digest set (src/pipeline/delta/sets.ts): a table of each load's data, not of the schema. */
+const DIGEST_SET = /\betl_digest_\d+\b/;
+
+/** Tables, columns, constraints, indexes, triggers and functions of the target's schema (digest sets aside), one per line, sorted. */
 export async function catalogSchema(knex: Knex): Promise<string[]> {
   const rows = (
     await knex.raw(`
@@ -30,13 +33,13 @@ export async function catalogSchema(knex: Knex): Promise<string[]> {
       union all
       select 'function ' || pg_get_functiondef(p.oid) from pg_proc p where p.pronamespace = (select oid from s)`)
   ).rows as { l: string }[];
-  return rows.map((r) => r.l).sort();
+  return rows.map((r) => r.l).filter((l) => !DIGEST_SET.test(l)).sort();
 }
 
 const PG_BINS = [process.env.PG_BIN, '/usr/lib/postgresql/18/bin', '/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin'].filter((d): d is string => Boolean(d));
 
 /**
- * `pg_dump --schema-only` of the database, without the lines that name the dump itself, by a
+ * `pg_dump --schema-only` of the database (digest sets aside), without the lines that name the dump itself, by a
  * pg_dump of the server's major version or newer (an older one refuses the server).
  */
 export async function pgDumpSchema(knex: Knex, url: string): Promise<string> {
@@ -46,7 +49,7 @@ export async function pgDumpSchema(knex: Knex, url: string): Promise<string> {
     if (!fs.existsSync(bin)) continue;
     const { stdout: v } = await promisify(execFile)(bin, ['--version']);
     if (Number(/(\d+)\./.exec(v)?.[1]) < serverMajor) continue;
-    const { stdout } = await promisify(execFile)(bin, ['--schema-only', '--no-owner', '--no-privileges', '-d', url], { maxBuffer: 64 << 20 });
+    const { stdout } = await promisify(execFile)(bin, ['--schema-only', '--no-owner', '--no-privileges', '--exclude-table=etl_digest_*', '-d', url], { maxBuffer: 64 << 20 });
     return stdout
       .split('\n')
       .filter((l) => !/^-- Dumped (from|by)/.test(l) && !/^\\(un)?restrict /.test(l))

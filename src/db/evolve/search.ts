@@ -61,10 +61,11 @@ export const fullTextSearch: Change = {
   ],
   async contract() {
     return [
-      ...setNotNull('messages', 'search_vector'),
       // The writer stages rows in a copy of the table (LIKE … INCLUDING DEFAULTS, which keeps NOT NULL)
       // without this column: the default lets them stage; the trigger sets every inserted row's vector.
+      // The default comes first, so that no batch staged between the two statements meets NOT NULL without it.
       "alter table messages alter column search_vector set default ''::tsvector",
+      ...setNotNull('messages', 'search_vector'),
       { concurrentIndex: 'messages_search_vector_index', sql: 'create index concurrently if not exists messages_search_vector_index on messages using gin (search_vector)' },
     ];
   },
