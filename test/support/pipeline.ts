@@ -123,3 +123,13 @@ export async function allStoredText(knex: Knex): Promise<Record<string, string>>
   }
   return out;
 }
+
+/**
+ * A `--restart` over loaded data accounts for every record as the first run did; what it wrote,
+ * and whether a record was new or unchanged since the last pass, differ (it skips unchanged ones).
+ */
+export function expectRestartAccountedAsFirst(restarted: RunReport, first: RunReport): void {
+  const figures = (r: RunReport) => r.tables.map(({ seconds: _s, inserted: _i, updated: _u, deltaNew: _n, deltaUnchanged: _c, ...t }) => t);
+  expect(figures(restarted)).toEqual(figures(first));
+  expect(restarted.tables.map((t) => t.deltaUnchanged)).toEqual(first.tables.map((t) => t.read));
+}
