@@ -4,6 +4,7 @@ import { sqlState } from '../src/db/faults';
 import { copyBuffer, copyText } from './copy';
 import type { TableSpec } from './tables';
 import type { RowBatch, WriteResult } from './writer';
+import { escapeIdentifier as q } from 'pg';
 
 /**
  * Per stream: after a batch whose rows already existed (a rerun, a restart over loaded data), the
@@ -20,10 +21,6 @@ export function directCopyState(): DirectCopyState {
 
 const UNIQUE_VIOLATION = '23505';
 const MAX_SKIP = 64;
-
-function q(name: string): string {
-  return `"${name}"`;
-}
 
 /**
  * The batch's COPY text, made while the previous batch is being written (the stream calls this

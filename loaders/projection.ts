@@ -11,6 +11,7 @@ import type { Knex } from 'knex';
 import type { Check } from '../src/verify/checks';
 import type { Logger } from '../src/log';
 import type { ProjectionCounts } from './target';
+import { escapeIdentifier as q } from 'pg';
 
 export const ID_MAP_DDL = `create table if not exists etl.id_map (
   tbl text not null,
@@ -66,10 +67,6 @@ export interface Projection {
   canonical: string;
   /** The canonical table's key column, when it is not `id`. */
   canonicalId?: string;
-}
-
-function q(name: string): string {
-  return `"${name}"`;
 }
 
 /** The source with named columns (`select etl_id, a, b …` positions → names). */

@@ -1,15 +1,12 @@
 import type { Knex } from 'knex';
 import { TABLES, type TableSpec } from './tables';
+import { escapeIdentifier as q } from 'pg';
 
 export interface ReplaceResult {
   /** Rows an edited record produced before and no record of its stream produces any more. */
   replaced: number;
   /** Rows of records gone from the source, deleted as `--prune` asked. */
   pruned: number;
-}
-
-function q(name: string): string {
-  return `"${name}"`;
 }
 
 /** No row of another table references it (such a row stays: deleting it would orphan them). */

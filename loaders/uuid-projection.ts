@@ -11,6 +11,7 @@ import type { Logger } from '../src/log';
 import type { Check } from '../src/verify/checks';
 import { count } from './projection';
 import type { ProjectionCounts } from './target';
+import { escapeIdentifier as q } from 'pg';
 
 export interface UuidProjection {
   /** The app table in public. */
@@ -27,7 +28,6 @@ export interface UuidProjection {
   source: string;
 }
 
-const q = (name: string): string => `"${name}"`;
 const list = (cols: readonly string[], alias = ''): string => cols.map((c) => `${alias}${q(c)}`).join(', ');
 
 function named(p: UuidProjection): string {

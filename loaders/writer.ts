@@ -7,6 +7,7 @@ import { type DirectCopyState, tryDirectCopy } from './direct-copy';
 import type { AnyRow } from './rows';
 import type { InferRule, ParentRef, TableSpec } from './tables';
 import type { RejectEntry } from './rejects';
+import { escapeIdentifier as q } from 'pg';
 
 export type OrphanPolicy = 'infer' | 'reject';
 
@@ -35,10 +36,6 @@ export interface WriteResult extends Pick<StreamCounts, 'loaded' | 'merged' | 'r
 
 const STAGE = 'etl_stage';
 const EXISTING = 'etl_stage_existing';
-
-function q(name: string): string {
-  return `"${name}"`;
-}
 
 /**
  * Writes one batch in the caller's transaction: stage the rows with COPY, settle parents

@@ -16,6 +16,7 @@ import { finalizeConversations } from './finalize';
 import { acquireRunLock } from './lock';
 import { ROLLBACK_PIPELINE } from './runs';
 import { rollBackSets } from './delta/sets';
+import { escapeIdentifier as q } from 'pg';
 
 export interface RollbackReport {
   /** The run that records this rollback. */
@@ -36,10 +37,6 @@ interface RunRow {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function q(name: string): string {
-  return `"${name}"`;
-}
 
 /** Tables children first (rows are deleted in this order), each once. */
 function tablesChildrenFirst(): string[] {

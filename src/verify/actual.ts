@@ -1,6 +1,7 @@
 /** The target side of `etl verify`: reads a table's rows in id order with the hash of their checksum columns. */
 import type { Knex } from 'knex';
 import { rowHash } from './rowhash';
+import { escapeIdentifier as q } from 'pg';
 
 const PAGE = 10_000;
 
@@ -9,10 +10,6 @@ export interface ActualRow {
   etl_run_id: string | null;
   /** rowhash.ts's hash of the checksum columns. */
   hash: string;
-}
-
-function q(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }
 
 /** Column types of a table in the current schema. */

@@ -1,6 +1,7 @@
 /** Integrity checks of `etl verify` that read the target only (no source needed). */
 import type { Knex } from 'knex';
 import { foldUsername } from '../normalize/username';
+import { escapeIdentifier as q } from 'pg';
 
 export { checkNoPlaintextSecrets } from './plaintext-secrets';
 
@@ -8,10 +9,6 @@ export interface Check {
   name: string;
   ok: boolean;
   detail: string;
-}
-
-function q(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }
 
 const SHOW = 5;

@@ -8,10 +8,7 @@ import { isSecretLikeKey } from '../secrets/secret-fields';
 import type { Check } from './checks';
 import { copyOutBlocks, fieldText, isNull, NEWLINE, TAB } from './copy-out';
 import { SecretMatcher, WINDOW } from './secret-matcher';
-
-function q(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
+import { escapeIdentifier as q } from 'pg';
 
 /** Shorter plaintexts (like "1234") are only looked for as whole values, never inside other text. */
 const MIN_SUBSTRING = WINDOW;
