@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { EtlError } from '../src/errors';
 import { own } from '../src/own';
-import { compareTinyDbIds, preflightTinyDb, readTinyDbTable, type TinyDbIndex, type TinyDbTable } from '../src/scan/tinydb-scan';
+import { compareTinyDbIds, preflightTinyDb, readTinyDbTable, type TinyDbDoc, type TinyDbIndex, type TinyDbTable } from '../src/scan/tinydb-scan';
 import { addDocumentsDir } from './json-documents';
-import type { ChatKind, Entity, Extractor, ExtractorOptions, OpenedSources, SourceFile, SourceStream } from './types';
+import type { ChatKind, Entity, Extractor, ExtractorOptions, Locator, OpenedSources, SourceFile, SourceRecord, SourceStream } from './types';
 
 /**
  * ChatCore's TinyDB database (`backend/data/sessions.json`): tables `users`, `conversations`,
@@ -84,6 +84,36 @@ export function chatCoreEntity(kind: ChatKind, doc: Doc): Entity {
  */
 const LOAD_READ = { chunkSize: 128 * 1024, maxDocs: 500 };
 
+/** A document as a record: parsed, and mapped onto its entity, only when first read (a delta pass skips unchanged ones by their digest). */
+class TinyDbRecord implements SourceRecord {
+  readonly locator: Locator;
+  readonly ordinal: number;
+  readonly offset: number;
+  readonly #doc: TinyDbDoc;
+  readonly #kind: ChatKind;
+  #entity: Entity | undefined;
+
+  constructor(file: string, kind: ChatKind, d: TinyDbDoc) {
+    this.locator = { file, table: d.table, id: d.id };
+    this.ordinal = d.ordinal;
+    this.offset = d.offset;
+    this.#doc = d;
+    this.#kind = kind;
+  }
+
+  get entity(): Entity {
+    return (this.#entity ??= chatCoreEntity(this.#kind, this.#doc.doc));
+  }
+
+  get raw(): unknown {
+    return this.#doc.doc;
+  }
+
+  get digest(): string {
+    return this.#doc.digest;
+  }
+}
+
 function tableStream(index: TinyDbIndex, source: SourceFile, t: TinyDbTable, kind: ChatKind): SourceStream {
   const { name: table, count } = t;
   return {
@@ -95,13 +125,7 @@ function tableStream(index: TinyDbIndex, source: SourceFile, t: TinyDbTable, kin
     compareIds: compareTinyDbIds,
     async *read(fromOrdinal: number) {
       for await (const docs of readTinyDbTable(index, table, fromOrdinal, LOAD_READ)) {
-        yield docs.map((d) => ({
-          locator: { file: source.path, table, id: d.id },
-          ordinal: d.ordinal,
-          entity: chatCoreEntity(kind, d.doc),
-          raw: d.doc,
-          offset: d.offset,
-        }));
+        yield docs.map((d) => new TinyDbRecord(source.path, kind, d));
       }
     },
   };

@@ -213,6 +213,12 @@ export interface SourceRecord<E extends Entity = Entity> {
   raw: unknown;
   /** Byte offset of the record in its source file, where the stream reads the file in order (progress). */
   offset?: number;
+  /**
+   * A digest of the record's bytes as the source holds them, where the extractor reads them one
+   * by one (TinyDB). A delta pass compares it instead of hashing the entity, so an unchanged
+   * record is never parsed: such records compute `entity` and `raw` only when first read.
+   */
+  readonly digest?: string;
 }
 
 /** One ordered stream of records of a single entity kind from one source file. */

@@ -284,7 +284,7 @@ async function runLocked(knex: Knex, run: RunContext, lock?: RunLock): Promise<{
       }
       let projected: ProjectionCounts[] = [];
       if (mode !== 'already-done') {
-        await finalizeConversations(knex, tenantId);
+        await finalizeConversations(knex, tenantId, mode === 'delta' ? runId : undefined);
         projected = await target.project(knex, log);
       }
       const report: RunReport = {

@@ -180,15 +180,14 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
   };
 
   let pending: Promise<void> = Promise.resolve();
-  let buffer: SourceRecord[] = [];
+  let batch = delta.batch(position);
   const flush = async (): Promise<void> => {
-    const read = buffer.length;
-    const end = read ? buffer[read - 1].ordinal + 1 : position;
-    // Unchanged records are skipped here, before normalization; the rest are written.
-    const picked = await delta.pick(buffer, end >= stream.count);
-    const prepared: Prepared = { ...(await prepare(picked.records, stream, ctx, opts)), read, position: end, delta: picked };
+    const picked = batch;
+    // The stream's last batch also takes the records gone from the source.
+    await delta.close(picked, picked.end >= stream.count);
+    const prepared: Prepared = { ...(await prepare(picked.records, stream, ctx, opts)), read: picked.read, position: picked.end, delta: picked };
     prepared.rejects.push(...picked.gone);
-    buffer = [];
+    batch = delta.batch(picked.end);
     await pending;
     pending = write(prepared);
     // Keep the rejection observed now; it is rethrown at the next await of `pending`.
@@ -196,13 +195,14 @@ export async function runStream(stream: SourceStream, opts: StreamOptions): Prom
   };
   for await (const records of stream.read(position)) {
     await yieldToWriter();
-    for (const r of records) {
-      buffer.push(r);
-      if (buffer.length >= opts.batchSize) await flush();
+    // Unchanged records are skipped here, before normalization; the rest are written.
+    for (let i = 0; i < records.length; ) {
+      i = await delta.pick(batch, records, i, opts.batchSize);
+      if (StreamDelta.full(batch, opts.batchSize)) await flush();
     }
   }
   // An empty stream still ends in a batch: it reports the records gone from it and records its pass.
-  if (buffer.length || stream.count === 0) await flush();
+  if (batch.read || stream.count === 0) await flush();
   await pending;
   if (position !== stream.count) {
     throw new EtlError('SOURCE_CHANGED', `${stream.source.path} gave ${position} of the ${stream.count} records its check counted in ${stream.name}; it may have changed during the run: run the same command again.`);

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { EtlError } from '../errors';
+import { DocChecker } from './doc-check';
 import { compareIds, idClass } from './id-order';
 import type { PatchCounts } from './json-text';
-import { assertUniqueKeys, parseDoc } from './parse-doc';
 import { Scanner, type Sink } from './scanner';
 import { buildOrder } from './sorted-index';
 import { changed, duplicateId, q } from './source-errors';
@@ -17,7 +17,6 @@ function hide<K extends 'seek' | 'order'>(t: TinyDbTable, key: K, value: TinyDbT
 
 class PreflightSink implements Sink {
   readonly tables: TinyDbTable[] = [];
-  readonly counts: PatchCounts = { nonFinite: 0, bigInts: 0 };
   private readonly names = new Set<string>();
   private cur: TinyDbTable | null = null;
   private prevCls = -1;
@@ -26,7 +25,10 @@ class PreflightSink implements Sink {
   private prevOffset = 0;
   private seek: number[] = [];
 
-  constructor(private readonly path: string) {}
+  constructor(
+    private readonly path: string,
+    private readonly checker: DocChecker,
+  ) {}
 
   tableStart(name: string, offset: number): void {
     if (this.names.has(name)) {
@@ -52,8 +54,7 @@ class PreflightSink implements Sink {
 
   doc(id: string, keyOffset: number, buf: Buffer, a: number, b: number, offset: number, flags: number, keys: number): void {
     const t = this.cur!;
-    const doc = parseDoc(this.path, t.name, id, buf, a, b, offset, flags, this.counts);
-    assertUniqueKeys(this.path, t.name, id, buf, a, b, offset, doc, keys);
+    this.checker.add(t.name, id, buf, a, b, offset, flags, keys);
     const ordinal = t.count++;
     if (!t.ordered) return;
     if (ordinal > 0 && ordinal % TINYDB_SEEK_EVERY === 0) this.seek.push(keyOffset);
@@ -82,19 +83,29 @@ export async function preflightTinyDb(path: string, opts?: ScanOptions): Promise
   const chunkSize = chunkSizeOf(opts);
   const before = await statSource(path);
   const hash = createHash('sha256');
-  const sink = new PreflightSink(path);
+  const checker = new DocChecker(path, before.size);
+  const sink = new PreflightSink(path, checker);
   const scanner = Scanner.forFile(path, sink);
   const utf8 = new Utf8Check(path);
   let size = 0;
-  await forEachChunk(path, chunkSize, (chunk) => {
-    hash.update(chunk);
-    scanner.push(chunk);
-    utf8.push(chunk, size);
-    size += chunk.length;
-    opts?.onBytes?.(size, before.size);
-  });
-  scanner.end();
-  utf8.end(size);
+  let counts: PatchCounts;
+  try {
+    await forEachChunk(path, chunkSize, async (chunk) => {
+      hash.update(chunk);
+      scanner.push(chunk);
+      utf8.push(chunk, size);
+      size += chunk.length;
+      opts?.onBytes?.(size, before.size);
+      await checker.keepUp();
+    });
+    scanner.end();
+    utf8.end(size);
+    counts = await checker.finish();
+  } catch (e) {
+    throw await checker.settle(e);
+  } finally {
+    await checker.close();
+  }
   const after = await statSource(path);
   if (after.size !== size || before.size !== size || after.mtimeMs !== before.mtimeMs || after.ctimeMs !== before.ctimeMs || after.ino !== before.ino) {
     throw changed(path, 'it was written to while etl checked it');
@@ -107,8 +118,8 @@ export async function preflightTinyDb(path: string, opts?: ScanOptions): Promise
     size,
     sha256: hash.digest('hex'),
     tables: sink.tables,
-    nonFinite: sink.counts.nonFinite,
-    bigInts: sink.counts.bigInts,
+    nonFinite: counts.nonFinite,
+    bigInts: counts.bigInts,
     bom: scanner.bom,
     mtimeMs: before.mtimeMs,
     ctimeMs: before.ctimeMs,

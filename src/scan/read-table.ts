@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { EtlError } from '../errors';
+import { shortDigest } from '../short-digest';
 import type { PatchCounts } from './json-text';
 import { parseDoc } from './parse-doc';
 import { Scanner, type Sink } from './scanner';
@@ -24,6 +25,35 @@ async function checkUnchanged(index: TinyDbIndex): Promise<void> {
   }
   if (st.size !== index.size || st.mtimeMs !== index.mtimeMs || st.ctimeMs !== index.ctimeMs || st.ino !== index.ino) {
     throw changed(index.path, `its size, modification time or inode differs from the preflight's`);
+  }
+}
+
+/**
+ * A document as the reader yields it: its bytes are parsed, or hashed, only when first asked for,
+ * so a delta pass recognises an unchanged document without parsing it. The preflight has parsed
+ * every document already, so a late parse cannot fail on valid input.
+ */
+class ReadDoc implements TinyDbDoc {
+  readonly #path: string;
+  readonly #bytes: Buffer;
+  readonly #flags: number;
+  readonly #counts: PatchCounts;
+  #parsed: Record<string, unknown> | undefined;
+  #digest: string | undefined;
+
+  constructor(path: string, readonly table: string, readonly id: string, readonly ordinal: number, readonly offset: number, bytes: Buffer, flags: number, counts: PatchCounts) {
+    this.#path = path;
+    this.#bytes = bytes;
+    this.#flags = flags;
+    this.#counts = counts;
+  }
+
+  get doc(): Record<string, unknown> {
+    return (this.#parsed ??= parseDoc(this.#path, this.table, this.id, this.#bytes, 0, this.#bytes.length, this.offset, this.#flags, this.#counts));
+  }
+
+  get digest(): string {
+    return (this.#digest ??= shortDigest(this.#bytes));
   }
 }
 
@@ -74,7 +104,8 @@ async function* readByScan(
     tableEnd() {},
     doc(id, _keyOffset, buf, a, b, offset, flags) {
       if (ordinal >= from) {
-        out.push({ table: t.name, id, ordinal, offset, doc: parseDoc(path, t.name, id, buf, a, b, offset, flags, counts) });
+        // The scanner never reuses a chunk's memory: the slice stays valid while the document lives.
+        out.push(new ReadDoc(path, t.name, id, ordinal, offset, buf.subarray(a, b), flags, counts));
       }
       ordinal++;
     },
@@ -163,13 +194,8 @@ async function* readByOrder(
           const b = a + lengths[k];
           if (scratch[a] !== 0x7b || scratch[b - 1] !== 0x7d) throw changed(path, `no document at byte ${offsets[k]}`);
           const id = numIds[k] >= 0 ? String(numIds[k]) : textIds.get(k)!;
-          batch.push({
-            table: t.name,
-            id,
-            ordinal: k,
-            offset: offsets[k],
-            doc: parseDoc(path, t.name, id, scratch, a, b, offsets[k], flags[k], counts),
-          });
+          // A copy: the scratch buffer is read into again for the next span.
+          batch.push(new ReadDoc(path, t.name, id, k, offsets[k], Buffer.from(scratch.subarray(a, b)), flags[k], counts));
         }
       }
       yield batch;

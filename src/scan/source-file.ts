@@ -26,17 +26,17 @@ export async function statSource(path: string): Promise<fs.Stats> {
   return st;
 }
 
-/** Feeds the file's bytes [range.start, range.end) (default: all) to onChunk, one chunk at a time. */
+/** Feeds the file's bytes [range.start, range.end) (default: all) to onChunk, one chunk at a time (the next once its promise, if any, settles). */
 export async function forEachChunk(
   path: string,
   chunkSize: number,
-  onChunk: (chunk: Buffer) => void,
+  onChunk: (chunk: Buffer) => void | Promise<void>,
   range?: { start: number; end: number },
 ): Promise<void> {
   const bounds = range ? { start: range.start, end: range.end - 1 } : {};
   const stream = fs.createReadStream(path, { ...bounds, highWaterMark: chunkSize });
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) onChunk(chunk);
+    for await (const chunk of stream as AsyncIterable<Buffer>) await onChunk(chunk);
   } catch (e) {
     throw fsError(path, e);
   } finally {

@@ -69,7 +69,10 @@ export interface TinyDbDoc {
   ordinal: number;
   /** Byte offset of the doc value. */
   offset: number;
-  doc: Record<string, unknown>;
+  /** The document, parsed when first read. */
+  readonly doc: Record<string, unknown>;
+  /** 16 bytes of sha256 over the document's bytes, UUID-shaped (src/short-digest.ts), computed when first read. */
+  readonly digest: string;
 }
 
 export interface ScanOptions {

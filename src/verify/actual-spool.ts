@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import type { PoolClient } from 'pg';
 import { type ActualRow, hashedRowsQuery, readRows } from './actual';
-import { copyOutBlocks, isNull, NEWLINE, TAB } from './copy-out';
+import { copyOutBlocks, isNull, NEWLINE, TAB } from '../db/copy-out';
 import { hexBytes, inTempFiles, uuidBytes, uuidText } from './expected-store';
 
 const RECORD = 36;

@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import type { PoolClient } from 'pg';
 import { isSecretLikeKey } from '../secrets/secret-fields';
 import type { Check } from './checks';
-import { copyOutBlocks, fieldText, isNull, NEWLINE, TAB } from './copy-out';
+import { copyOutBlocks, fieldText, isNull, NEWLINE, TAB } from '../db/copy-out';
 import { SecretMatcher, WINDOW } from './secret-matcher';
 import { escapeIdentifier as q } from 'pg';
 

@@ -4,7 +4,7 @@
  * pass are compared with the secrets starting with those bytes (Rabin–Karp with many patterns).
  * The previous check ran one `strpos` per secret over every text value (rows × secrets).
  */
-import { copyEscape, fieldText, hasEscape } from './copy-out';
+import { copyEscape, fieldText, hasEscape } from '../db/copy-out';
 
 /** The window: every secret looked for inside other text has at least this many characters (so bytes). */
 export const WINDOW = 8;

@@ -32,13 +32,16 @@ function write(content: string | Buffer, name = `f${++seq}.json`): string {
   return p;
 }
 
-async function docsOf(it: AsyncIterable<TinyDbDoc[]>): Promise<TinyDbDoc[]> {
-  const out: TinyDbDoc[] = [];
-  for await (const batch of it) out.push(...batch);
+/** A document the reader yielded as plain fields: it parses (and hashes) its bytes only when asked. */
+type PlainDoc = Omit<TinyDbDoc, 'digest'>;
+
+async function docsOf(it: AsyncIterable<TinyDbDoc[]>): Promise<PlainDoc[]> {
+  const out: PlainDoc[] = [];
+  for await (const batch of it) for (const d of batch) out.push({ table: d.table, id: d.id, ordinal: d.ordinal, offset: d.offset, doc: d.doc });
   return out;
 }
 
-async function readAll(index: TinyDbIndex, opts?: ScanOptions & { maxDocs?: number }): Promise<TinyDbDoc[]> {
+async function readAll(index: TinyDbIndex, opts?: ScanOptions & { maxDocs?: number }): Promise<PlainDoc[]> {
   return docsOf(readAllTinyDb(index, opts));
 }
 
@@ -274,6 +277,25 @@ describe('truncation at every byte offset', () => {
     expect(e.code).toBe('SOURCE_CORRUPT');
     expect(e.message).toContain(`${p} is truncated or corrupt at byte ${at} (`);
     expect(e.message).toMatch(reason);
+  });
+
+  test('the first bad document in the file is reported, however far the scan went on meanwhile', async () => {
+    // Documents are checked on another thread in 1 MiB batches while the scanner reads on: ~3 MiB here.
+    const docs = Array.from({ length: 3000 }, (_, k) => `"${k + 1}": {"text": "${'x'.repeat(1000)}", "k": ${k === 2499 ? 'tru' : k}}`);
+    const badAt = Buffer.byteLength(`{"t": {${docs.slice(0, 2499).join(', ')}, "2500": {"text": "${'x'.repeat(1000)}", "k": `);
+    const alone = await failure(preflightTinyDb(write(`{"t": {${docs.join(', ')}}}`)));
+    expect(alone.code).toBe('SOURCE_CORRUPT');
+    expect(alone.message).toContain('document "2500"');
+    expect(alone.message).toContain(`byte ${badAt}`);
+    // A problem the scanner meets later (an id twice, then bytes that are not UTF-8) gives way to it.
+    for (const tail of [', "2999": {}', ', "3001": {"s": "\xff"}']) {
+      const text = `{"t": {${docs.join(', ')}${tail}}}`.replace('\xff', '');
+      const bytes = tail.includes('xff') ? Buffer.concat([Buffer.from(text.slice(0, -4)), Buffer.from([0xff]), Buffer.from(text.slice(-4))]) : Buffer.from(text);
+      const p = path.join(dir, `bad-${seq++}.json`);
+      fs.writeFileSync(p, bytes);
+      const e = await failure(preflightTinyDb(p, { chunkSize: 64 * 1024 }));
+      expect(e.message).toBe(alone.message.replace(/^\S+/, p));
+    }
   });
 
   test('invalid UTF-8 is SOURCE_CORRUPT at the bad byte, whatever the chunking', async () => {
@@ -540,6 +562,18 @@ describe('stable order and resume', () => {
       if (seen >= 300) break;
     }
     expect(seen).toBe(300);
+  });
+
+  test("a document's digest is 16 bytes of sha256 over its bytes in the file, UUID-shaped", async () => {
+    const text = '{"t": {"1": {"x": "é", "n": [1, 2]}, "2": {"x": "é", "n": [1, 2]}, "3": {"x": "e"}}}';
+    const index = await preflightTinyDb(write(text));
+    const docs: TinyDbDoc[] = [];
+    for await (const batch of readTinyDbTable(index, 't', 0)) docs.push(...batch);
+    const bytes = Buffer.from(text);
+    const first = createHash('sha256').update(bytes.subarray(docs[0].offset, bytes.indexOf('}', docs[0].offset) + 1)).digest('hex');
+    expect(docs[0].digest).toBe(`${first.slice(0, 8)}-${first.slice(8, 12)}-${first.slice(12, 16)}-${first.slice(16, 20)}-${first.slice(20, 32)}`);
+    expect(docs[1].digest).toBe(docs[0].digest);
+    expect(docs[2].digest).not.toBe(docs[0].digest);
   });
 
   test('sha256 and size match the file', async () => {

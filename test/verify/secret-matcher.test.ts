@@ -1,4 +1,4 @@
-import { copyEscape, fieldText } from '../../src/verify/copy-out';
+import { copyEscape, fieldText } from '../../src/db/copy-out';
 import { SecretMatcher } from '../../src/verify/secret-matcher';
 
 /** A value as it comes out of COPY TO (one field), and the matcher's answer on it. */

@@ -1,12 +1,13 @@
-import { createHash, hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import stringify from 'fast-json-stable-stringify';
 import type { SourceRecord } from '../../../extractors/types';
 import { MESSAGE_KEY_RECIPE } from '../../normalize/message-key';
 import type { Fernet } from '../../secrets/fernet';
+import { shortDigest } from '../../short-digest';
 import { version } from '../../../package.json';
 
 /** Bump when what a digest covers changes: every record then counts as changed once. */
-const DIGEST_RECIPE = 1;
+const DIGEST_RECIPE = 2;
 
 /** What besides the record itself decides its row; passed through from the run's options. */
 export interface DigestSettings {
@@ -32,13 +33,11 @@ export function optionsKey(s: DigestSettings): string {
 }
 
 /**
- * 16 bytes of sha256 over the record's entity (what normalization reads, with any file-wide
- * settings the extractor applied), as a UUID-shaped hex string: the database stores it in 16
- * bytes. A change detector, not a secret: equal digests under the same options key (kept with the
- * set) mean an unchanged record.
+ * The record's digest: the extractor's, over the record's bytes in the source, where it has one
+ * (TinyDB: an unchanged document is then never parsed); else over its entity (what normalization
+ * reads, with any file-wide settings the extractor applied). Equal digests under the same options
+ * key (kept with the set) mean an unchanged record.
  */
 export function recordDigest(rec: SourceRecord): string {
-  // One-shot hash: a Hash object per record cost as much again as the hashing.
-  const h = hash('sha256', JSON.stringify(rec.entity) ?? 'null', 'hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  return rec.digest ?? shortDigest(JSON.stringify(rec.entity) ?? 'null');
 }

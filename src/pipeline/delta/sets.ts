@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import type { PoolClient } from 'pg';
+import { copyOutBlocks, fieldText, isNull, NEWLINE, TAB } from '../../db/copy-out';
 
 /** One stream of one source file, across the passes over its versions. */
 export interface Lineage {
@@ -29,6 +31,8 @@ export interface DigestRow {
   outcome: Outcome | null;
   /** How many repairs normalization made to the record (null: none). */
   repaired: number | null;
+  /** Its sequence number in the set it was read from. */
+  ord?: number;
 }
 
 export const setTable = (id: number): string => `etl_digest_${id}`;
@@ -70,7 +74,7 @@ export async function buildingSet(knex: Knex, l: Lineage, tbl: string, runId: st
     }
     await dropSets(trx, trx('etl_digest_sets').where({ ...l, state: 'building' }));
     const [row] = await trx('etl_digest_sets').insert({ ...l, tbl, options, run_id: runId, state: 'building', sources }).returning(['id', 'options', 'sources', 'locator']);
-    await trx.raw(`create table ${setTable(row.id)} (_ord bigint not null, loc text not null, digest uuid, row_id uuid, old_id uuid, outcome "char", repaired smallint)`);
+    await trx.raw(`create unlogged table ${setTable(row.id)} (_ord bigint not null, loc text not null, digest uuid, row_id uuid, old_id uuid, outcome "char", repaired smallint)`);
     return { set: toSet(row)!, nextSeq: 1, last: null };
   });
 }
@@ -113,17 +117,73 @@ export async function promoteSet(trx: Knex.Transaction, l: Lineage, set: DigestS
 }
 
 const PAGE = 20_000;
+const AHEAD = 3;
 
-/** A set's rows in sequence, one page read ahead (keyset pages on the primary key: memory stays flat). */
+/** A digest row as COPY TO writes it: `_ord`, locator id, digest, row id, outcome, repairs (`\\N` for NULL). */
+function digestRows(buf: Buffer): { rows: DigestRow[]; last: number } {
+  const rows: DigestRow[] = [];
+  let last = 0;
+  for (let at = 0; at < buf.length; ) {
+    const end = buf.indexOf(NEWLINE, at);
+    const f: number[] = [at];
+    for (let i = buf.indexOf(TAB, at); i !== -1 && i < end; i = buf.indexOf(TAB, i + 1)) f.push(i + 1);
+    f.push(end + 1);
+    const field = (k: number): string | null => (isNull(buf, f[k], f[k + 1] - 1) ? null : fieldText(buf, f[k], f[k + 1] - 1));
+    last = Number(field(0));
+    const repaired = field(5);
+    rows.push({ loc: field(1)!, digest: field(2), row_id: field(3), old_id: null, outcome: field(4) as Outcome | null, repaired: repaired === null ? null : Number(repaired), ord: last });
+    at = end + 1;
+  }
+  return { rows, last };
+}
+
+/**
+ * A set's rows in sequence: keyset pages on the sequence, each one COPY, read ahead while the pass
+ * works on earlier ones (up to AHEAD pages: memory stays flat). The pass consumes a page in less
+ * time than a page takes to arrive, so one page ahead left it waiting on every other page.
+ */
 export async function* readSet(knex: Knex, id: number): AsyncGenerator<DigestRow[]> {
-  const page = async (after: number): Promise<{ rows: (DigestRow & { _ord: string })[] }> => knex.raw(`select _ord, loc, digest, row_id, outcome, repaired from ${setTable(id)} where _ord > ? order by _ord limit ${PAGE}`, [after]);
-  let next = page(0);
-  for (;;) {
-    const { rows } = await next;
-    if (rows.length === 0) return;
-    next = rows.length === PAGE ? page(Number(rows[rows.length - 1]._ord)) : Promise.resolve({ rows: [] });
-    // Keep a pending read's failure observed; it is rethrown at the next await.
-    next.catch(() => undefined);
-    yield rows.map((r) => ({ loc: r.loc, digest: r.digest, row_id: r.row_id, old_id: null, outcome: r.outcome, repaired: r.repaired }));
+  const page = async (after: number): Promise<{ rows: DigestRow[]; last: number }> => {
+    const conn = (await knex.client.acquireConnection()) as PoolClient;
+    try {
+      const blocks: Buffer[] = [];
+      for await (const b of copyOutBlocks(conn, `copy (select _ord, loc, digest, row_id, outcome, repaired from ${setTable(id)} where _ord > ${after} order by _ord limit ${PAGE}) to stdout`)) blocks.push(b);
+      return digestRows(Buffer.concat(blocks));
+    } finally {
+      await knex.client.releaseConnection(conn);
+    }
+  };
+  const queue: Promise<{ rows: DigestRow[]; last: number }>[] = [];
+  let reading = false;
+  let done = false;
+  let after = 0;
+  const fill = (): void => {
+    if (reading || done || queue.length >= AHEAD) return;
+    reading = true;
+    const p = page(after);
+    // Keep a pending read's failure observed; it is rethrown when the page is taken.
+    p.catch(() => undefined);
+    queue.push(p);
+    p.then(
+      ({ rows, last }) => {
+        reading = false;
+        if (rows.length < PAGE) done = true;
+        else {
+          after = last;
+          fill();
+        }
+      },
+      () => {
+        reading = false;
+        done = true;
+      },
+    );
+  };
+  fill();
+  while (queue.length) {
+    const got = await queue.shift()!;
+    fill();
+    if (got.rows.length === 0) return;
+    yield got.rows;
   }
 }

@@ -12,12 +12,54 @@ import { buildingSet, currentSet, type DigestRow, type DigestSet, earlierSources
 
 const OUTCOME_COUNT = { l: 'loaded', m: 'merged', r: 'rejected' } as const;
 
+/**
+ * Unchanged records cost only a digest row each: a batch holds up to this many times `batchSize`
+ * records read, so a delta pass over a big file commits few transactions (at 1,000,000 messages,
+ * one transaction per 5,000 records read cost a quarter of the pass in round trips).
+ */
+const UNCHANGED_PER_BATCH = 8;
+
+/** A digest row to write, next in the batch's sequence. */
+function write(b: DeltaBatch, row: DigestRow): void {
+  b.rows.push(row);
+  b.seqs.push(b.firstSeq + b.size++);
+}
+
+/** The last pass's digest row `ord`, unchanged, next in the batch's sequence: it extends the run of the previous one where it can. */
+function carry(b: DeltaBatch, ord: number): void {
+  const c = b.carried;
+  const shift = b.firstSeq + b.size++ - ord;
+  const k = c.lo.length - 1;
+  if (k >= 0 && c.hi[k] === ord - 1 && c.shift[k] === shift) c.hi[k] = ord;
+  else {
+    c.lo.push(ord);
+    c.hi.push(ord);
+    c.shift.push(shift);
+  }
+}
+
+function add(b: DeltaBatch, k: 'deltaNew' | 'deltaChanged' | 'deltaUnchanged' | 'disappeared' | 'loaded' | 'merged' | 'rejected'): void {
+  b.counts[k] = (b.counts[k] ?? 0) + 1;
+}
 
 /** A batch as the delta pass sees it: the records to write, and a digest row for every record read (and every gone one). */
 export interface DeltaBatch {
+  /** Records read into the batch (unchanged ones included), and the stream position after the last. */
+  read: number;
+  end: number;
   records: SourceRecord[];
+  /** Digest rows to write, each with its sequence number in this pass's set. */
   rows: DigestRow[];
+  seqs: number[];
+  /**
+   * Unchanged records' digest rows, copied from the last pass's set by the server: runs of its
+   * sequence numbers [lo, hi], each shifted by `shift` into this pass's set. Sending a million
+   * unchanged rows back in COPY text cost the server more than all else in a delta pass.
+   */
+  carried: { lo: number[]; hi: number[]; shift: number[] };
   firstSeq: number;
+  /** Digest rows in the batch, written and carried. */
+  size: number;
   /** `disappeared` entries for etl_rejects. */
   gone: RejectEntry[];
   counts: Partial<StreamCounts>;
@@ -111,6 +153,8 @@ export class StreamDelta {
     /** Stored digests count only under the same options key: else every record is changed. */
     private readonly sameOptions: boolean,
     private readonly building: DigestSet,
+    /** The last complete pass's set, which unchanged records' digest rows are copied from. */
+    private readonly current: DigestSet | undefined,
     private readonly previous: Previous | undefined,
     nextSeq: number,
     locator: DigestSet['locator'],
@@ -128,42 +172,68 @@ export class StreamDelta {
     const { set, nextSeq, last } = await buildingSet(knex, lineage, TABLES[stream.entity].table, o.runId, o.options, sources);
     const previous = current && (stream.compareIds ? ordered(knex, current, stream.compareIds, last) : await unordered(knex, current, set));
     const earlier = current ? [] : await earlierSources(knex, lineage, o.runId);
-    return new StreamDelta(stream, lineage, current?.options === o.options, set, previous, nextSeq, current?.locator ?? null, earlier);
+    return new StreamDelta(stream, lineage, current?.options === o.options, set, current, previous, nextSeq, current?.locator ?? null, earlier);
   }
 
-  /** Sorts a batch of records read into unchanged (skipped), new and changed (to write); `final`: the stream's last batch. */
-  async pick(records: readonly SourceRecord[], final: boolean): Promise<DeltaBatch> {
-    const b: DeltaBatch = { records: [], rows: [], firstSeq: this.seq, gone: [], counts: {}, pending: new Map() };
-    const add = (k: 'deltaNew' | 'deltaChanged' | 'deltaUnchanged' | 'disappeared' | 'loaded' | 'merged' | 'rejected') => void (b.counts[k] = (b.counts[k] ?? 0) + 1);
-    const gone = (r: DigestRow): void => {
-      add('disappeared');
-      b.rows.push({ loc: r.loc, digest: null, row_id: r.row_id, old_id: null, outcome: null, repaired: null });
-      const locator = { file: this.locator?.file ?? this.stream.source.path, table: this.locator?.table ?? this.stream.name, id: r.loc };
-      const message = 'the source no longer has this record; the row it produced stays (etl run --prune deletes it)';
-      b.gone.push({ stream: this.stream.name, outcome: 'disappeared', locator, reasonCode: 'disappeared', message, record: null });
-    };
-    for (const rec of records) {
+  /** An empty batch starting at stream position `position`. */
+  batch(position: number): DeltaBatch {
+    return { read: 0, end: position, records: [], rows: [], seqs: [], carried: { lo: [], hi: [], shift: [] }, firstSeq: this.seq, size: 0, gone: [], counts: {}, pending: new Map() };
+  }
+
+  /**
+   * Sorts records read, from `records[from]` on, into the batch: unchanged ones are skipped (only
+   * their digest row is kept), new and changed ones are to be written. Stops when the batch is
+   * full (`batchSize` records to write, or `UNCHANGED_PER_BATCH` times as many records read) and
+   * returns the index of the next record.
+   */
+  async pick(b: DeltaBatch, records: readonly SourceRecord[], from: number, batchSize: number): Promise<number> {
+    const gone = this.gone(b);
+    let i = from;
+    while (i < records.length && !StreamDelta.full(b, batchSize)) {
+      const rec = records[i++];
       const id = rec.locator.id;
+      b.read++;
+      b.end = rec.ordinal + 1;
       this.locator ??= { file: rec.locator.file, table: rec.locator.table };
       const digest = recordDigest(rec);
       let old = this.previous?.take(id, gone);
       if (old instanceof Promise) old = await old;
       if (old?.digest === digest && this.sameOptions) {
-        add('deltaUnchanged');
+        add(b, 'deltaUnchanged');
         // Counted as the pass that wrote it counted it: every report accounts for every record.
-        add(OUTCOME_COUNT[old.outcome ?? 'l']);
+        add(b, OUTCOME_COUNT[old.outcome ?? 'l']);
         if (old.repaired) b.counts.repaired = (b.counts.repaired ?? 0) + old.repaired;
-        b.rows.push({ loc: id, digest, row_id: old.row_id, old_id: null, outcome: old.outcome, repaired: old.repaired });
+        carry(b, old.ord!);
         continue;
       }
-      add(old?.digest ? 'deltaChanged' : 'deltaNew');
+      add(b, old?.digest ? 'deltaChanged' : 'deltaNew');
       b.pending.set(id, b.rows.length);
-      b.rows.push({ loc: id, digest, row_id: null, old_id: old?.row_id ?? null, outcome: 'r', repaired: null });
+      write(b, { loc: id, digest, row_id: null, old_id: old?.row_id ?? null, outcome: 'r', repaired: null });
       b.records.push(rec);
     }
-    if (final) await this.previous?.rest(gone);
-    this.seq += b.rows.length;
-    return b;
+    return i;
+  }
+
+  /** Whether the batch should be written now. */
+  static full(b: DeltaBatch, batchSize: number): boolean {
+    return b.records.length >= batchSize || b.read >= batchSize * UNCHANGED_PER_BATCH;
+  }
+
+  /** Closes the batch; the stream's last one (`final`) also takes the records gone from the source. */
+  async close(b: DeltaBatch, final: boolean): Promise<void> {
+    if (final) await this.previous?.rest(this.gone(b));
+    this.seq += b.size;
+  }
+
+  /** Adds a record the source no longer has to the batch. */
+  private gone(b: DeltaBatch): (r: DigestRow) => void {
+    return (r) => {
+      add(b, 'disappeared');
+      write(b, { loc: r.loc, digest: null, row_id: r.row_id, old_id: null, outcome: null, repaired: null });
+      const locator = { file: this.locator?.file ?? this.stream.source.path, table: this.locator?.table ?? this.stream.name, id: r.loc };
+      const message = 'the source no longer has this record; the row it produced stays (etl run --prune deletes it)';
+      b.gone.push({ stream: this.stream.name, outcome: 'disappeared', locator, reasonCode: 'disappeared', message, record: null });
+    };
   }
 
   /**
@@ -195,7 +265,16 @@ export class StreamDelta {
     }
     if (b.rows.length) {
       const conn = (await trx.client.acquireConnection()) as PoolClient;
-      await copyRows(conn, setTable(this.building.id), ['loc', 'digest', 'row_id', 'old_id', 'outcome', 'repaired'], b.rows, (i) => b.firstSeq + i);
+      await copyRows(conn, setTable(this.building.id), ['loc', 'digest', 'row_id', 'old_id', 'outcome', 'repaired'], b.rows, (i) => b.seqs[i]);
+    }
+    if (b.carried.lo.length) {
+      const { lo, hi, shift } = b.carried;
+      await trx.raw(
+        `insert into ${setTable(this.building.id)} (_ord, loc, digest, row_id, outcome, repaired)
+         select o._ord + r.shift, o.loc, o.digest, o.row_id, o.outcome, o.repaired
+         from unnest(cast(? as bigint[]), cast(? as bigint[]), cast(? as bigint[])) r(lo, hi, shift) join ${setTable(this.current!.id)} o on o._ord between r.lo and r.hi`,
+        [lo, hi, shift],
+      );
     }
     if (!last) return {};
     const spec = TABLES[this.stream.entity];

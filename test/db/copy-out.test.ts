@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { PoolClient } from 'pg';
 import { freshDatabase } from '../support/db';
-import { copyOutBlocks, fieldText } from '../../src/verify/copy-out';
+import { copyOutBlocks, fieldText } from '../../src/db/copy-out';
 
 describe('copyOutBlocks (COPY TO output in blocks of whole rows)', () => {
   let db: { knex: Knex; drop(): Promise<void> };
