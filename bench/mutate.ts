@@ -19,8 +19,8 @@ export interface MutateResult {
   deleted: number;
 }
 
-/** Python's json.dumps(ensure_ascii=True) with its default separators, as TinyDB writes documents. */
-function py(v: unknown): string {
+/** Python's json.dumps(ensure_ascii=True) with its default separators, as TinyDB writes documents (and files). */
+export function py(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v).replace(/[\u0080-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
   if (Array.isArray(v)) return `[${v.map(py).join(', ')}]`;
   return `{${Object.entries(v).map(([k, x]) => `${py(k)}: ${py(x)}`).join(', ')}}`;
