@@ -37,10 +37,14 @@ export function isNull(buf: Buffer, start: number, end: number): boolean {
 
 const UNESCAPE: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
 
-/** A field's text value (the escapes COPY TO writes: `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, `\v`). */
-export function fieldText(buf: Buffer, start: number, end: number): string {
-  const raw = buf.toString('utf8', start, end);
+/** A field's text as COPY TO escapes it (`\\`, `\b`, `\f`, `\n`, `\r`, `\t`, `\v`), unescaped. */
+export function unescapeField(raw: string): string {
   return raw.includes('\\') ? raw.replace(/\\(.)/gs, (_, c: string) => UNESCAPE[c] ?? c) : raw;
+}
+
+/** A field's text value. */
+export function fieldText(buf: Buffer, start: number, end: number): string {
+  return unescapeField(buf.toString('utf8', start, end));
 }
 
 /** Whether a field holds a backslash (an escape): a byte match in it is confirmed on the decoded text. */
