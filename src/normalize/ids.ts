@@ -13,16 +13,20 @@ function namespaceBytes(namespace: string): Buffer {
 /** Parsed once: ids are derived for every record, on the hot path. */
 const ETL_NAMESPACE_BYTES = namespaceBytes(ETL_NAMESPACE);
 
-/** Namespace bytes then the name's UTF-8, reused: ids are derived for every record. */
-let scratch = Buffer.allocUnsafe(256);
+/** Namespace bytes then the name's UTF-8, reused for names of up to 1,024 UTF-16 units: ids are derived for every record. */
+const SCRATCH_NAME = 1024;
+const scratch = Buffer.allocUnsafe(16 + SCRATCH_NAME * 3);
 
 /** Name-based UUID, version 5 (RFC 9562 §5.5): SHA-1 of namespace bytes + UTF-8 name, as Python's uuid.uuid5. */
 export function uuidv5(name: string, namespace: string = ETL_NAMESPACE): string {
-  // At most 3 bytes of UTF-8 per UTF-16 unit; one-shot hash: a Hash object per id cost as much again.
-  if (16 + name.length * 3 > scratch.length) scratch = Buffer.allocUnsafe(16 + name.length * 3);
-  (namespace === ETL_NAMESPACE ? ETL_NAMESPACE_BYTES : namespaceBytes(namespace)).copy(scratch, 0);
-  const n = scratch.write(name, 16, 'utf8');
-  const h = hash('sha1', scratch.subarray(0, 16 + n), 'hex');
+  const ns = namespace === ETL_NAMESPACE ? ETL_NAMESPACE_BYTES : namespaceBytes(namespace);
+  let data: Buffer;
+  // At most 3 bytes of UTF-8 per UTF-16 unit. One-shot hash: a Hash object per id cost as much again.
+  if (name.length <= SCRATCH_NAME) {
+    ns.copy(scratch, 0);
+    data = scratch.subarray(0, 16 + scratch.write(name, 16, 'utf8'));
+  } else data = Buffer.concat([ns, Buffer.from(name, 'utf8')]);
+  const h = hash('sha1', data, 'hex');
   // Version 5 in the high nibble of byte 6; the RFC variant (10xx) in the high bits of byte 8.
   const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;

@@ -1,22 +1,29 @@
 import type { Knex } from 'knex';
 
 /**
- * The conversations run `runId` touched: those it wrote, those of the messages it wrote, and those
- * its messages had before it changed or deleted them (their old rows are in etl_undo).
+ * The conversations run `:run` touched: those it wrote, those of the messages it wrote, and those
+ * its messages had before it changed or deleted them (their old rows are in etl_undo). Runs of the
+ * tenant that never finished count as this one's: one killed before its own finalize left its
+ * conversations uncounted.
  */
 const TOUCHED = `c.id in (
-  select id from conversations where tenant_id = :tenant and etl_run_id = :run
-  union select conversation_id from messages where tenant_id = :tenant and etl_run_id = :run
-  union select cast(old->>'conversation_id' as uuid) from etl_undo where run_id = :run and tbl = 'messages')`;
+  select id from conversations where tenant_id = :tenant and etl_run_id = any(cast(:runs as uuid[]))
+  union select conversation_id from messages where tenant_id = :tenant and etl_run_id = any(cast(:runs as uuid[]))
+  union select cast(old->>'conversation_id' as uuid) from etl_undo where run_id = any(cast(:runs as uuid[])) and tbl = 'messages')`;
 
 /**
  * After the messages: every conversation's message_count is its real number of messages, and the
  * conversations etl created (inferred or imported history) take their dates from those messages
  * rather than from the clock. Guarded so a re-run rewrites nothing. With `touchedBy` (a delta
- * pass), only the conversations that run touched are counted again: the others cannot have changed,
- * and counting them all cost a delta pass of 1,000,000 messages a second.
+ * pass), only the conversations that run (or an unfinished one) touched are counted again: the
+ * others cannot have changed, and counting them all cost a delta pass of 1,000,000 messages a second.
  */
 export async function finalizeConversations(knex: Knex, tenantId: string, touchedBy?: string): Promise<number> {
+  const runs = touchedBy
+    ? (
+        await knex.raw(`select id from etl_runs where id = ? or (tenant = (select slug from tenants where id = ?) and state not in ('done', 'rolled_back'))`, [touchedBy, tenantId])
+      ).rows.map((r: { id: string }) => r.id)
+    : [];
   const res = await knex.raw(
     `with x as (
        select c.id,
@@ -29,7 +36,7 @@ export async function finalizeConversations(knex: Knex, tenantId: string, touche
      update conversations c set message_count = x.n, created_at = x.first_at, updated_at = x.last_at
      from x
      where c.id = x.id and (c.message_count, c.created_at, c.updated_at) is distinct from (x.n, x.first_at, x.last_at)`,
-    { tenant: tenantId, run: touchedBy ?? null },
+    { tenant: tenantId, runs },
   );
   return res.rowCount ?? 0;
 }

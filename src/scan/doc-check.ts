@@ -106,10 +106,10 @@ export class DocChecker {
     return this.counts!;
   }
 
-  /** When the scanner fails: the error of a bad document before that point wins, as it comes first in the file. */
+  /** When the scanner fails: the error of a bad document before that point wins, as it comes first in the file (a thread that died does not). */
   async settle(scanError: unknown): Promise<unknown> {
     await this.settled();
-    return this.failure ?? scanError;
+    return this.failure instanceof EtlError ? this.failure : scanError;
   }
 
   async close(): Promise<void> {

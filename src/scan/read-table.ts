@@ -35,7 +35,8 @@ async function checkUnchanged(index: TinyDbIndex): Promise<void> {
  */
 class ReadDoc implements TinyDbDoc {
   readonly #path: string;
-  readonly #bytes: Buffer;
+  /** The document's slice of its read chunk; let go once parsed and hashed, so the chunk can be freed. */
+  #bytes: Buffer | null;
   readonly #flags: number;
   readonly #counts: PatchCounts;
   #parsed: Record<string, unknown> | undefined;
@@ -49,11 +50,20 @@ class ReadDoc implements TinyDbDoc {
   }
 
   get doc(): Record<string, unknown> {
-    return (this.#parsed ??= parseDoc(this.#path, this.table, this.id, this.#bytes, 0, this.#bytes.length, this.offset, this.#flags, this.#counts));
+    if (this.#parsed === undefined) {
+      const b = this.#bytes!;
+      this.#parsed = parseDoc(this.#path, this.table, this.id, b, 0, b.length, this.offset, this.#flags, this.#counts);
+      if (this.#digest !== undefined) this.#bytes = null;
+    }
+    return this.#parsed;
   }
 
   get digest(): string {
-    return (this.#digest ??= shortDigest(this.#bytes));
+    if (this.#digest === undefined) {
+      this.#digest = shortDigest(this.#bytes!);
+      if (this.#parsed !== undefined) this.#bytes = null;
+    }
+    return this.#digest;
   }
 }
 

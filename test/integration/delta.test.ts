@@ -122,6 +122,26 @@ describe('a delta pass over a TinyDB file the app has rewritten', () => {
     expect(report.delta.pruned).toBeGreaterThan(200);
     expect(await dataChecksums(db.knex)).toEqual(await cleanLoad(v4));
   });
+
+  test('a delta pass after a run that never reached its finalize counts that run\'s conversations too', async () => {
+    const db = await freshDatabase();
+    try {
+      fs.copyFileSync(v1, live);
+      expect((await runEtl(['run', 'tinydb', live], { env: { DATABASE_URL: db.url } })).code).toBe(0);
+      // As if killed after its last batch and before finalizing: counts not yet set, the run unfinished.
+      await db.knex('conversations').update({ message_count: 0 });
+      await db.knex('etl_runs').update({ state: 'running', finished_at: null });
+      await mutateChatCore(v1, path.join(dir, 'v1b.json'), { newPercent: 1, editedPercent: 0 });
+      fs.copyFileSync(path.join(dir, 'v1b.json'), live);
+      const r = await runEtl(['run', 'tinydb', live, '--json'], { env: { DATABASE_URL: db.url } });
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).mode).toBe('delta');
+      expect(await count(db, 'select 1 from conversations c where message_count <> (select count(*) from messages m where m.conversation_id = c.id)')).toBe(0);
+      expect(await count(db, 'select 1 from conversations where message_count > 0')).toBeGreaterThan(700);
+    } finally {
+      await db.drop();
+    }
+  });
 });
 
 describe('a delta pass keeps the rows other records still produce', () => {

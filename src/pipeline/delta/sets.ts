@@ -74,7 +74,7 @@ export async function buildingSet(knex: Knex, l: Lineage, tbl: string, runId: st
     }
     await dropSets(trx, trx('etl_digest_sets').where({ ...l, state: 'building' }));
     const [row] = await trx('etl_digest_sets').insert({ ...l, tbl, options, run_id: runId, state: 'building', sources }).returning(['id', 'options', 'sources', 'locator']);
-    await trx.raw(`create unlogged table ${setTable(row.id)} (_ord bigint not null, loc text not null, digest uuid, row_id uuid, old_id uuid, outcome "char", repaired smallint)`);
+    await trx.raw(`create table ${setTable(row.id)} (_ord bigint not null, loc text not null, digest uuid, row_id uuid, old_id uuid, outcome "char", repaired smallint)`);
     return { set: toSet(row)!, nextSeq: 1, last: null };
   });
 }

@@ -209,6 +209,9 @@ export class StreamDelta {
       add(b, old?.digest ? 'deltaChanged' : 'deltaNew');
       b.pending.set(id, b.rows.length);
       write(b, { loc: id, digest, row_id: null, old_id: old?.row_id ?? null, outcome: 'r', repaired: null });
+      // Parsed now: a record read lazily then lets go of its read chunk, which changed records
+      // spread over a big file would otherwise keep in memory until their batch is written.
+      void rec.entity;
       b.records.push(rec);
     }
     return i;
