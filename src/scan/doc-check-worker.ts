@@ -5,7 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { EtlError } from '../errors';
 import type { PatchCounts } from './json-text';
-import { assertUniqueKeys, parseDoc } from './parse-doc';
+import { checkDoc } from './parse-doc';
 import type { CheckBatch, CheckReply } from './doc-check';
 
 const port = parentPort!;
@@ -20,10 +20,8 @@ port.on('message', (m: CheckBatch | 'end') => {
   let a = 0;
   try {
     for (let k = 0; k < m.ids.length; k++) {
-      const b = m.ends[k];
-      const doc = parseDoc(m.path, m.table, m.ids[k], buf, a, b, m.offsets[k], m.flags[k], counts);
-      assertUniqueKeys(m.path, m.table, m.ids[k], buf, a, b, m.offsets[k], doc, m.keys[k]);
-      a = b;
+      checkDoc(m.path, m.table, m.ids[k], buf, a, m.ends[k], m.offsets[k], m.flags[k], m.keys[k], counts);
+      a = m.ends[k];
     }
     port.postMessage({ checked: true } satisfies CheckReply);
   } catch (e) {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { EtlError, type ErrorCode } from '../errors';
 import type { PatchCounts } from './json-text';
-import { assertUniqueKeys, parseDoc } from './parse-doc';
+import { checkDoc } from './parse-doc';
 
 /** Documents of one table, their bytes end to end, as sent to the checking thread. */
 export interface CheckBatch {
@@ -10,7 +10,7 @@ export interface CheckBatch {
   table: string;
   bytes: ArrayBuffer;
   ids: string[];
-  /** Where each document's bytes end in `bytes` (each starts where the previous one ends). */
+  /** Where each document's bytes end in `bytes` (each starts where the previous one ends; the rest is unused). */
   ends: number[];
   offsets: number[];
   flags: number[];
@@ -38,7 +38,8 @@ const WORKER = __filename.endsWith('.ts') ? path.resolve(__dirname, '../../dist/
 export class DocChecker {
   private readonly worker: Worker | null = null;
   private readonly inline: PatchCounts = { nonFinite: 0, bigInts: 0 };
-  private batch = Buffer.allocUnsafe(BATCH_BYTES);
+  /** The batch being filled; its memory is handed to the thread whole when sent. */
+  private batch = Buffer.alloc(0);
   private used = 0;
   private meta: Omit<CheckBatch, 'path' | 'bytes'> | null = null;
   private inFlight = 0;
@@ -51,6 +52,7 @@ export class DocChecker {
     size: number,
   ) {
     if (size < THREAD_FROM) return;
+    this.batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
     // A small young generation: the thread's garbage is short-lived parse results.
     this.worker = new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     this.worker.on('message', (m: CheckReply) => {
@@ -70,15 +72,12 @@ export class DocChecker {
   }
 
   add(table: string, id: string, buf: Buffer, a: number, b: number, offset: number, flags: number, keys: number): void {
-    if (!this.worker) {
-      const doc = parseDoc(this.file, table, id, buf, a, b, offset, flags, this.inline);
-      return assertUniqueKeys(this.file, table, id, buf, a, b, offset, doc, keys);
-    }
+    if (!this.worker) return checkDoc(this.file, table, id, buf, a, b, offset, flags, keys, this.inline);
     if (this.meta && this.meta.table !== table) this.send();
     const n = b - a;
     if (this.used + n > this.batch.length) {
       if (this.used > 0) this.send();
-      if (n > this.batch.length) this.batch = Buffer.allocUnsafe(n);
+      if (n > this.batch.length) this.batch = Buffer.allocUnsafeSlow(n);
     }
     buf.copy(this.batch, this.used, a, b);
     this.used += n;
@@ -124,9 +123,11 @@ export class DocChecker {
   }
 
   private send(): void {
-    const bytes = this.batch.buffer.slice(this.batch.byteOffset, this.batch.byteOffset + this.used);
+    // allocUnsafeSlow: the batch owns its ArrayBuffer, so it can be transferred, not copied.
+    const bytes = this.batch.buffer as ArrayBuffer;
     this.worker!.postMessage({ path: this.file, bytes, ...this.meta! } satisfies CheckBatch, [bytes]);
     this.inFlight++;
+    this.batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
     this.used = 0;
     this.meta = null;
   }

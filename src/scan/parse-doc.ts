@@ -78,3 +78,8 @@ export function assertUniqueKeys(path: string, table: string, id: string, buf: B
     `${path} has the key ${q(p.key)} twice in one object ${where}, at byte ${byte(p.offset)} (first at byte ${byte(p.firstOffset)}); TinyDB would silently keep only the last value, so remove or rename one and run again, nothing was written.`,
   );
 }
+
+/** The preflight's check of one document: it parses, and no object has a key twice. */
+export function checkDoc(path: string, table: string, id: string, buf: Buffer, a: number, b: number, offset: number, flags: number, keys: number, counts: PatchCounts): void {
+  assertUniqueKeys(path, table, id, buf, a, b, offset, parseDoc(path, table, id, buf, a, b, offset, flags, counts), keys);
+}
