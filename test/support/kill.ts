@@ -21,10 +21,10 @@ export async function interruptRun(knex: Knex, at: Interruption): Promise<{ code
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  let alive = true;
-  void exited.then(() => (alive = false));
+  let exit: number | null | undefined;
+  void exited.then((code) => (exit = code));
   for (;;) {
-    if (!alive) throw new Error(`the run finished before ${at.rows} records of ${at.stream ?? 'its streams'} were committed; make the generated input bigger`);
+    if (exit !== undefined) throw new Error(`the run ended (exit ${exit}) before ${at.rows} records of ${at.stream ?? 'its streams'} were committed; make the generated input bigger. Its stderr: ${stderr.slice(-2000)}`);
     const sql =
       at.query ??
       (at.rows === 0
